@@ -68,10 +68,13 @@ pub(crate) fn payload_error(payload: &[u8]) -> Error {
 /// Decodes the signature segment. `Ok(None)` is canonical base64url of the wrong length, which
 /// is reported only after the header, as part of the MAC check.
 pub(crate) fn decode_signature(text: &[u8]) -> Result<Option<[u8; 32]>, Error> {
-    let mut tag = [0; 32];
-    if text.len() == SIGNATURE_B64_LEN {
-        b64::decode_into(text, &mut tag).ok_or(Error::Base64(Segment::Signature))?;
-        return Ok(Some(tag));
+    if let Some(text) = text
+        .first_chunk::<SIGNATURE_B64_LEN>()
+        .filter(|_| text.len() == SIGNATURE_B64_LEN)
+    {
+        return b64::decode_tag(text)
+            .map(Some)
+            .ok_or(Error::Base64(Segment::Signature));
     }
     b64::decode(text)
         .map(|_| None)

@@ -41,9 +41,14 @@ impl Key {
         token.truncate(body + body_len);
         let tag = hmac::sign(self.mac(), &token);
         token.push(b'.');
-        let tag_at = token.len();
-        token.resize(tag_at + SIGNATURE_B64_LEN, 0);
-        b64::encode_to_slice(tag.as_ref(), &mut token[tag_at..]);
+        let mut tag_text = [0; SIGNATURE_B64_LEN];
+        b64::encode_tag(
+            tag.as_ref()
+                .try_into()
+                .expect("HMAC-SHA256 tags are 32 bytes"),
+            &mut tag_text,
+        );
+        token.extend_from_slice(&tag_text);
         String::from_utf8(token).expect("a token is base64url text and dots, so ASCII")
     }
 }
