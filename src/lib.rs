@@ -12,4 +12,9 @@
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod config;
+pub mod input;
 pub mod jwt;
+pub mod random;
+pub mod secret;
+pub mod store;

@@ -35,3 +35,9 @@ pub use error::{Error, Segment};
 pub use inspect::{Inspection, inspect};
 pub use key::{Key, KeyError, KeyRing, MAX_KID_BYTES, MIN_SECRET_BYTES};
 pub use validation::Validation;
+
+/// Unpadded base64url, the encoding of every token segment, for ids that travel beside tokens.
+#[must_use]
+pub fn encode_b64(bytes: &[u8]) -> String {
+    b64::encode(bytes)
+}

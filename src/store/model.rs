@@ -1,0 +1,169 @@
+//! The records the store keeps, independent of how a backend lays them out.
+
+use serde::{Deserialize, Serialize};
+
+/// An account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Opaque random id.
+    pub id: String,
+    /// Normalized email address.
+    pub email: String,
+    /// Display name, NFC.
+    pub nickname: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the address has been verified.
+    pub is_active: bool,
+    /// Unix seconds.
+    pub created_at: u64,
+}
+
+/// What a code or link is for; codes of different purposes never confirm each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Purpose {
+    /// Verifying the address given at sign-up.
+    Signup,
+    /// Resetting a forgotten password.
+    Reset,
+    /// Confirming a new address.
+    EmailChange,
+}
+
+impl Purpose {
+    /// A short stable name, used in keys and keyed hashes.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signup => "signup",
+            Self::Reset => "reset",
+            Self::EmailChange => "email_change",
+        }
+    }
+}
+
+/// A code (and for sign-up, a link) waiting to be used. Only keyed hashes are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    /// What it confirms.
+    pub purpose: Purpose,
+    /// The address it was sent to.
+    pub email: String,
+    /// The account it belongs to.
+    pub user_id: String,
+    /// HMAC of the code.
+    pub code_mac: [u8; 32],
+    /// HMAC of the link token, when a link was sent.
+    pub link_mac: Option<[u8; 32]>,
+    /// Unix seconds.
+    pub issued_at: u64,
+    /// Unix seconds; the code is dead at and after this instant.
+    pub expires_at: u64,
+    /// Wrong guesses so far.
+    pub attempts: u32,
+}
+
+/// The refresh token a session currently accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshState {
+    /// Token id.
+    pub jti: String,
+    /// Issued at, Unix seconds.
+    pub iat: u64,
+    /// Expires at, Unix seconds.
+    pub exp: u64,
+    /// Key that signed it, so the same token can be re-signed byte for byte during the grace.
+    pub kid: String,
+}
+
+/// A rotated-away refresh token, remembered for reuse detection and the grace window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotated {
+    /// Token id of the predecessor.
+    pub jti: String,
+    /// When it was rotated away, Unix seconds.
+    pub at: u64,
+}
+
+/// One log-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Session id (the `sid` claim).
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// The refresh token it accepts now.
+    pub refresh: RefreshState,
+    /// The one before, if the session has rotated.
+    pub previous: Option<Rotated>,
+    /// When it ended, if it has.
+    pub revoked_at: Option<u64>,
+}
+
+/// A rendered mail, ready for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMail {
+    /// Recipient: one normalized address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+    /// `Message-ID`, kept across retries.
+    pub message_id: String,
+    /// The account it concerns, so it can be dropped with the account.
+    pub user_id: Option<String>,
+}
+
+/// Delivery state of a queued mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MailState {
+    /// Waiting for its next attempt.
+    Queued,
+    /// Given up on (permanent failure or 24 hours of trying); kept for the operator.
+    Parked,
+}
+
+/// A mail in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMail {
+    /// Queue position, increasing.
+    pub id: u64,
+    /// The mail.
+    pub mail: NewMail,
+    /// Unix seconds when queued.
+    pub queued_at: u64,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Unix milliseconds of the next attempt.
+    pub next_attempt_ms: u64,
+    /// Delivery state.
+    pub state: MailState,
+    /// The last failure, for the operator.
+    pub last_error: Option<String>,
+}
+
+/// A signing key kept in the database.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// Secret bytes.
+    pub secret: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// When it stopped signing, if it has.
+    pub retired_at: Option<u64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}

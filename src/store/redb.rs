@@ -1,0 +1,642 @@
+//! [`RedbStore`]: the [`Store`] on one redb file. Each operation is one transaction; writes
+//! commit durably (fsync) before they return.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redb::{
+    Database, ReadTransaction, ReadableDatabase as _, ReadableMultimapTable as _, ReadableTable,
+    ReadableTableMetadata as _, WriteTransaction,
+};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq as _;
+
+use super::codec::{decode, encode};
+use super::tables::{
+    CODES, EMAILS, KEYS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_DUE, REVOKED, SCHEMA_VERSION,
+    SENDS, SESSIONS, USER_SESSIONS, USERS, code_key,
+};
+use super::{
+    CodeRules, Conflict, Effect, Ended, Error, Guess, MailState, NewMail, OutboxMail, PendingCode,
+    Purged, Purpose, Redeemed, RefreshState, Rotated, Rotation, Session, Store, StoredKey, TooSoon,
+    User,
+};
+use crate::random;
+
+macro_rules! backend_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Self::Backend(e.to_string())
+            }
+        }
+    )*};
+}
+backend_errors!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// The embedded backend: one redb file.
+pub struct RedbStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedbStore")
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Reads and decodes the record at `key`.
+fn record<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    name: &'static str,
+    key: &str,
+) -> Result<Option<T>, Error> {
+    table
+        .get(key)?
+        .map(|guard| decode(name, guard.value()))
+        .transpose()
+}
+
+impl RedbStore {
+    /// Opens (creating if needed) the database at `path`, creating or migrating its tables.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let db = Database::create(path)?;
+        let store = Self { db };
+        store.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            let found = meta.get("schema_version")?.map(|v| {
+                let mut be = [0; 8];
+                be.copy_from_slice(&v.value()[..8.min(v.value().len())]);
+                u64::from_be_bytes(be)
+            });
+            match found {
+                Some(found) if found > SCHEMA_VERSION => {
+                    return Err(Error::SchemaTooNew {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                Some(found) if found < SCHEMA_VERSION => Self::migrate(txn, found)?,
+                Some(_) => {}
+                None => {
+                    meta.insert("code_key", random::bytes::<32>().as_slice())?;
+                }
+            }
+            meta.insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
+            drop(meta);
+            Self::create_tables(txn)
+        })?;
+        Ok(store)
+    }
+
+    /// Opening a table in a write transaction creates it; read transactions then find it.
+    fn create_tables(txn: &WriteTransaction) -> Result<(), Error> {
+        txn.open_table(USERS)?;
+        txn.open_table(EMAILS)?;
+        txn.open_table(NICKNAMES)?;
+        txn.open_table(SESSIONS)?;
+        txn.open_table(REVOKED)?;
+        txn.open_multimap_table(USER_SESSIONS)?;
+        txn.open_table(CODES)?;
+        txn.open_table(LINKS)?;
+        txn.open_table(SENDS)?;
+        txn.open_table(OUTBOX)?;
+        txn.open_table(OUTBOX_DUE)?;
+        txn.open_table(KEYS)?;
+        Ok(())
+    }
+
+    /// Brings a database of an older schema up to [`SCHEMA_VERSION`], one step per version.
+    fn migrate(_txn: &WriteTransaction, found: u64) -> Result<(), Error> {
+        // Version 1 is the first layout: nothing older can exist, and each future version adds
+        // an arm here that rewrites what changed.
+        Err(Error::Corrupt {
+            table: "meta",
+            detail: format!("unknown schema version {found}"),
+        })
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&WriteTransaction) -> Result<R, Error>) -> Result<R, Error> {
+        let txn = self.db.begin_write()?;
+        let out = f(&txn)?;
+        txn.commit()?;
+        Ok(out)
+    }
+
+    fn read(&self) -> Result<ReadTransaction, Error> {
+        Ok(self.db.begin_read()?)
+    }
+
+    fn read_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: redb::TableDefinition<K, V>,
+    ) -> Result<redb::ReadOnlyTable<K, V>, Error> {
+        Ok(self.read()?.open_table(def)?)
+    }
+}
+
+/// Replaces the code for its (purpose, address), dropping the old one's link.
+fn put_code(txn: &WriteTransaction, code: &PendingCode) -> Result<(), Error> {
+    let key = code_key(code.purpose, &code.email);
+    let mut codes = txn.open_table(CODES)?;
+    let mut links = txn.open_table(LINKS)?;
+    if let Some(old) = record::<PendingCode>(&codes, "codes", &key)? {
+        if let Some(mac) = old.link_mac {
+            links.remove(mac.as_slice())?;
+        }
+    }
+    codes.insert(key.as_str(), encode(code).as_slice())?;
+    if let Some(mac) = code.link_mac {
+        links.insert(mac.as_slice(), key.as_str())?;
+    }
+    txn.open_table(SENDS)?
+        .insert(key.as_str(), code.issued_at)?;
+    Ok(())
+}
+
+fn drop_code(txn: &WriteTransaction, code: &PendingCode) -> Result<(), Error> {
+    txn.open_table(CODES)?
+        .remove(code_key(code.purpose, &code.email).as_str())?;
+    if let Some(mac) = code.link_mac {
+        txn.open_table(LINKS)?.remove(mac.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Adds a mail to the outbox, due at once.
+fn enqueue(txn: &WriteTransaction, mail: &NewMail) -> Result<(), Error> {
+    let mut meta = txn.open_table(META)?;
+    let id = meta.get("outbox_seq")?.map_or(0, |v| {
+        let mut be = [0; 8];
+        be.copy_from_slice(&v.value()[..8.min(v.value().len())]);
+        u64::from_be_bytes(be)
+    }) + 1;
+    meta.insert("outbox_seq", id.to_be_bytes().as_slice())?;
+    let now = now_ms();
+    let row = OutboxMail {
+        id,
+        mail: mail.clone(),
+        queued_at: now / 1000,
+        attempts: 0,
+        next_attempt_ms: now,
+        state: MailState::Queued,
+        last_error: None,
+    };
+    txn.open_table(OUTBOX)?
+        .insert(id, encode(&row).as_slice())?;
+    txn.open_table(OUTBOX_DUE)?.insert((now, id), ())?;
+    Ok(())
+}
+
+/// Takes a queued mail out of the due order and hands it to `update` to rewrite.
+fn update_mail(
+    txn: &WriteTransaction,
+    id: u64,
+    update: impl FnOnce(&mut OutboxMail),
+) -> Result<(), Error> {
+    let mut outbox = txn.open_table(OUTBOX)?;
+    let Some(mut row) = outbox
+        .get(id)?
+        .map(|g| decode::<OutboxMail>("outbox", g.value()))
+        .transpose()?
+    else {
+        return Ok(());
+    };
+    txn.open_table(OUTBOX_DUE)?
+        .remove((row.next_attempt_ms, id))?;
+    update(&mut row);
+    outbox.insert(id, encode(&row).as_slice())?;
+    if row.state == MailState::Queued {
+        txn.open_table(OUTBOX_DUE)?
+            .insert((row.next_attempt_ms, id), ())?;
+    }
+    Ok(())
+}
+
+/// Marks a session ended and remembers it for the revoked set.
+fn end_session(txn: &WriteTransaction, mut session: Session, now: u64) -> Result<Ended, Error> {
+    session.revoked_at = Some(now);
+    txn.open_table(SESSIONS)?
+        .insert(session.id.as_str(), encode(&session).as_slice())?;
+    txn.open_table(REVOKED)?
+        .insert(session.id.as_str(), session.refresh.exp)?;
+    Ok(Ended {
+        sid: session.id,
+        refresh_exp: session.refresh.exp,
+    })
+}
+
+impl Store for RedbStore {
+    fn ping(&self) -> Result<(), Error> {
+        self.read_table(META)?.get("schema_version")?;
+        Ok(())
+    }
+
+    fn code_key(&self) -> Result<[u8; 32], Error> {
+        let meta = self.read_table(META)?;
+        let key = meta.get("code_key")?.ok_or(Error::Corrupt {
+            table: "meta",
+            detail: "no code_key".into(),
+        })?;
+        key.value().try_into().map_err(|_| Error::Corrupt {
+            table: "meta",
+            detail: "code_key is not 32 bytes".into(),
+        })
+    }
+
+    fn signing_keys(&self) -> Result<Vec<StoredKey>, Error> {
+        let table = self.read_table(KEYS)?;
+        let mut keys = table
+            .iter()?
+            .map(|row| decode::<StoredKey>("keys", row?.1.value()))
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.kid.cmp(&a.kid)));
+        Ok(keys)
+    }
+
+    fn add_signing_key(&self, key: &StoredKey) -> Result<(), Error> {
+        self.write(|txn| {
+            let mut table = txn.open_table(KEYS)?;
+            let live: Vec<StoredKey> = table
+                .iter()?
+                .map(|row| decode::<StoredKey>("keys", row?.1.value()))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|k| k.retired_at.is_none())
+                .collect();
+            for mut old in live {
+                old.retired_at = Some(key.created_at);
+                table.insert(old.kid.as_str(), encode(&old).as_slice())?;
+            }
+            table.insert(key.kid.as_str(), encode(key).as_slice())?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, id: &str) -> Result<Option<User>, Error> {
+        record(&self.read_table(USERS)?, "users", id)
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, Error> {
+        let txn = self.read()?;
+        let Some(id) = txn
+            .open_table(EMAILS)?
+            .get(email)?
+            .map(|g| g.value().to_owned())
+        else {
+            return Ok(None);
+        };
+        record(&txn.open_table(USERS)?, "users", &id)
+    }
+
+    fn create_user(
+        &self,
+        user: &User,
+        nickname_key: &str,
+        code: &PendingCode,
+        mail: &NewMail,
+    ) -> Result<Result<(), Conflict>, Error> {
+        self.write(|txn| {
+            let mut emails = txn.open_table(EMAILS)?;
+            if emails.get(user.email.as_str())?.is_some() {
+                return Ok(Err(Conflict::Email));
+            }
+            let mut nicknames = txn.open_table(NICKNAMES)?;
+            if nicknames.get(nickname_key)?.is_some() {
+                return Ok(Err(Conflict::Nickname));
+            }
+            emails.insert(user.email.as_str(), user.id.as_str())?;
+            nicknames.insert(nickname_key, user.id.as_str())?;
+            txn.open_table(USERS)?
+                .insert(user.id.as_str(), encode(user).as_slice())?;
+            put_code(txn, code)?;
+            enqueue(txn, mail)?;
+            Ok(Ok(()))
+        })
+    }
+
+    fn code(&self, purpose: Purpose, email: &str) -> Result<Option<PendingCode>, Error> {
+        record(&self.read_table(CODES)?, "codes", &code_key(purpose, email))
+    }
+
+    fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error> {
+        let txn = self.read()?;
+        let Some(key) = txn
+            .open_table(LINKS)?
+            .get(link_mac.as_slice())?
+            .map(|g| g.value().to_owned())
+        else {
+            return Ok(None);
+        };
+        record(&txn.open_table(CODES)?, "codes", &key)
+    }
+
+    fn pending_codes(&self) -> Result<Vec<PendingCode>, Error> {
+        self.read_table(CODES)?
+            .iter()?
+            .map(|row| decode("codes", row?.1.value()))
+            .collect()
+    }
+
+    fn replace_code(
+        &self,
+        code: &PendingCode,
+        mail: &NewMail,
+        resend_interval: u64,
+    ) -> Result<Result<(), TooSoon>, Error> {
+        self.write(|txn| {
+            let key = code_key(code.purpose, &code.email);
+            let last = txn.open_table(SENDS)?.get(key.as_str())?.map(|g| g.value());
+            if let Some(last) = last {
+                let allowed_at = last.saturating_add(resend_interval);
+                if allowed_at > code.issued_at {
+                    return Ok(Err(TooSoon {
+                        retry_after: allowed_at - code.issued_at,
+                    }));
+                }
+            }
+            put_code(txn, code)?;
+            enqueue(txn, mail)?;
+            Ok(Ok(()))
+        })
+    }
+
+    fn redeem(
+        &self,
+        guess: Guess<'_>,
+        effect: &Effect,
+        rules: CodeRules,
+    ) -> Result<Redeemed, Error> {
+        self.write(|txn| {
+            let key = match guess {
+                Guess::Code { purpose, email, .. } => code_key(purpose, email),
+                Guess::Link { mac } => match txn.open_table(LINKS)?.get(mac.as_slice())? {
+                    Some(key) => key.value().to_owned(),
+                    None => return Ok(Redeemed::Unknown),
+                },
+            };
+            let Some(mut code) = record::<PendingCode>(&txn.open_table(CODES)?, "codes", &key)?
+            else {
+                return Ok(Redeemed::Unknown);
+            };
+            if code.expires_at <= rules.now {
+                return Ok(Redeemed::Unknown);
+            }
+            if code.attempts >= rules.max_attempts {
+                let last = txn
+                    .open_table(SENDS)?
+                    .get(key.as_str())?
+                    .map_or(code.issued_at, |g| g.value());
+                let retry_after = last
+                    .saturating_add(rules.resend_interval)
+                    .saturating_sub(rules.now)
+                    .max(1);
+                return Ok(Redeemed::Exhausted { retry_after });
+            }
+            let right = match guess {
+                Guess::Code { mac, .. } => bool::from(code.code_mac.ct_eq(&mac)),
+                Guess::Link { mac } => {
+                    code.purpose == Purpose::Signup
+                        && code.link_mac.is_some_and(|m| bool::from(m.ct_eq(&mac)))
+                }
+            };
+            if !right {
+                code.attempts += 1;
+                txn.open_table(CODES)?
+                    .insert(key.as_str(), encode(&code).as_slice())?;
+                return Ok(Redeemed::Wrong {
+                    attempts: code.attempts,
+                });
+            }
+            drop_code(txn, &code)?;
+            let mut users = txn.open_table(USERS)?;
+            let Some(mut user) = record::<User>(&users, "users", &code.user_id)? else {
+                return Ok(Redeemed::Unknown);
+            };
+            match effect {
+                Effect::Activate => user.is_active = true,
+            }
+            users.insert(user.id.as_str(), encode(&user).as_slice())?;
+            Ok(Redeemed::Accepted(user))
+        })
+    }
+
+    fn create_session(&self, session: &Session) -> Result<(), Error> {
+        self.write(|txn| {
+            txn.open_table(SESSIONS)?
+                .insert(session.id.as_str(), encode(session).as_slice())?;
+            txn.open_multimap_table(USER_SESSIONS)?
+                .insert(session.user_id.as_str(), session.id.as_str())?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, sid: &str) -> Result<Option<Session>, Error> {
+        record(&self.read_table(SESSIONS)?, "sessions", sid)
+    }
+
+    fn rotate(
+        &self,
+        sid: &str,
+        jti: &str,
+        next: &RefreshState,
+        now: u64,
+        grace: u64,
+        reuse_mail: &NewMail,
+    ) -> Result<Rotation, Error> {
+        self.write(|txn| {
+            let Some(mut session) = record::<Session>(&txn.open_table(SESSIONS)?, "sessions", sid)?
+            else {
+                return Ok(Rotation::Ended);
+            };
+            if session.revoked_at.is_some() {
+                return Ok(Rotation::Ended);
+            }
+            if session.refresh.jti == jti {
+                session.previous = Some(Rotated {
+                    jti: jti.to_owned(),
+                    at: now,
+                });
+                session.refresh = next.clone();
+                txn.open_table(SESSIONS)?
+                    .insert(sid, encode(&session).as_slice())?;
+                return Ok(Rotation::Rotated(session));
+            }
+            let in_grace = session
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.jti == jti && now <= p.at.saturating_add(grace));
+            if in_grace {
+                return Ok(Rotation::Grace(session));
+            }
+            let user_id = session.user_id.clone();
+            let ended = end_session(txn, session, now)?;
+            enqueue(txn, reuse_mail)?;
+            Ok(Rotation::Reused {
+                user_id,
+                refresh_exp: ended.refresh_exp,
+            })
+        })
+    }
+
+    fn revoke_session(&self, sid: &str, now: u64) -> Result<Option<Ended>, Error> {
+        self.write(|txn| {
+            let session = record::<Session>(&txn.open_table(SESSIONS)?, "sessions", sid)?;
+            match session {
+                Some(session) if session.revoked_at.is_none() => {
+                    end_session(txn, session, now).map(Some)
+                }
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<Ended>, Error> {
+        self.write(|txn| {
+            let sids: Vec<String> = txn
+                .open_multimap_table(USER_SESSIONS)?
+                .get(user_id)?
+                .map(|sid| sid.map(|g| g.value().to_owned()))
+                .collect::<Result<_, _>>()?;
+            let mut ended = Vec::new();
+            for sid in sids.iter().filter(|sid| Some(sid.as_str()) != keep) {
+                let session = record::<Session>(&txn.open_table(SESSIONS)?, "sessions", sid)?;
+                if let Some(session) = session.filter(|s| s.revoked_at.is_none()) {
+                    ended.push(end_session(txn, session, now)?);
+                }
+            }
+            Ok(ended)
+        })
+    }
+
+    fn revoked_sessions(&self, now: u64) -> Result<Vec<Ended>, Error> {
+        let table = self.read_table(REVOKED)?;
+        let mut ended = Vec::new();
+        for row in table.iter()? {
+            let (sid, exp) = row?;
+            if exp.value() > now {
+                ended.push(Ended {
+                    sid: sid.value().to_owned(),
+                    refresh_exp: exp.value(),
+                });
+            }
+        }
+        Ok(ended)
+    }
+
+    fn queue_mail(&self, mail: &NewMail) -> Result<(), Error> {
+        self.write(|txn| enqueue(txn, mail))
+    }
+
+    fn due_mail(&self, now_ms: u64, limit: usize) -> Result<Vec<OutboxMail>, Error> {
+        let txn = self.read()?;
+        let due = txn.open_table(OUTBOX_DUE)?;
+        let outbox = txn.open_table(OUTBOX)?;
+        let mut mails = Vec::new();
+        for row in due.range((0, 0)..=(now_ms, u64::MAX))?.take(limit) {
+            let (_, id) = row?.0.value();
+            if let Some(mail) = outbox.get(id)? {
+                mails.push(decode("outbox", mail.value())?);
+            }
+        }
+        Ok(mails)
+    }
+
+    fn next_mail_due(&self) -> Result<Option<u64>, Error> {
+        Ok(self
+            .read_table(OUTBOX_DUE)?
+            .first()?
+            .map(|(key, _)| key.value().0))
+    }
+
+    fn mail_sent(&self, id: u64) -> Result<(), Error> {
+        self.write(|txn| {
+            let removed = txn
+                .open_table(OUTBOX)?
+                .remove(id)?
+                .map(|g| decode::<OutboxMail>("outbox", g.value()));
+            if let Some(row) = removed.transpose()? {
+                txn.open_table(OUTBOX_DUE)?
+                    .remove((row.next_attempt_ms, id))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn mail_retry(&self, id: u64, next_ms: u64, error: &str) -> Result<(), Error> {
+        self.write(|txn| {
+            update_mail(txn, id, |row| {
+                row.attempts += 1;
+                row.next_attempt_ms = next_ms;
+                row.last_error = Some(error.to_owned());
+            })
+        })
+    }
+
+    fn mail_park(&self, id: u64, error: &str) -> Result<(), Error> {
+        self.write(|txn| {
+            update_mail(txn, id, |row| {
+                row.attempts += 1;
+                row.state = MailState::Parked;
+                row.last_error = Some(error.to_owned());
+            })
+        })
+    }
+
+    fn outbox_depth(&self) -> Result<u64, Error> {
+        Ok(self.read_table(OUTBOX_DUE)?.len()?)
+    }
+
+    fn purge(&self, now: u64, resend_interval: u64) -> Result<Purged, Error> {
+        self.write(|txn| {
+            let mut purged = Purged::default();
+            let expired: Vec<PendingCode> = txn
+                .open_table(CODES)?
+                .iter()?
+                .map(|row| decode::<PendingCode>("codes", row?.1.value()))
+                .filter(|code| code.as_ref().map_or(true, |c| c.expires_at <= now))
+                .collect::<Result<_, _>>()?;
+            for code in &expired {
+                drop_code(txn, code)?;
+            }
+            purged.codes = expired.len();
+            txn.open_table(SENDS)?
+                .retain(|_, sent| sent.saturating_add(resend_interval) > now)?;
+            let dead: Vec<Session> = txn
+                .open_table(SESSIONS)?
+                .iter()?
+                .map(|row| decode::<Session>("sessions", row?.1.value()))
+                .filter(|s| s.as_ref().map_or(true, |s| s.refresh.exp <= now))
+                .collect::<Result<_, _>>()?;
+            for session in &dead {
+                txn.open_table(SESSIONS)?.remove(session.id.as_str())?;
+                txn.open_table(REVOKED)?.remove(session.id.as_str())?;
+                txn.open_multimap_table(USER_SESSIONS)?
+                    .remove(session.user_id.as_str(), session.id.as_str())?;
+            }
+            purged.sessions = dead.len();
+            Ok(purged)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
