@@ -17,7 +17,7 @@ pub struct Cli {
 }
 
 /// Options every subcommand accepts.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// Configuration file [default: ./config.toml if it exists].
     #[arg(long, global = true, value_name = "FILE")]
@@ -30,6 +30,23 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:0 [default: server.listen].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Write a commented config.toml with a fresh signing secret.
+    Init {
+        /// Where to write it.
+        #[arg(long, value_name = "FILE", default_value = "config.toml")]
+        out: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load and validate the configuration, print what it resolves to, and exit.
+    CheckConfig,
     /// Work with tokens.
     #[command(subcommand)]
     Token(TokenCommand),

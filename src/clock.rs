@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-#[cfg(any(test, not(any(target_os = "linux", target_os = "android"))))]
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of "now" in whole seconds since the Unix epoch.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +28,17 @@ impl Clock {
         match self {
             Self::System => system_now(),
             Self::Manual(secs) => secs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Milliseconds since the Unix epoch (the manual clock counts whole seconds).
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        match self {
+            Self::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            Self::Manual(secs) => secs.load(Ordering::Relaxed).saturating_mul(1000),
         }
     }
 

@@ -9,12 +9,21 @@
 //! - [`clock`]: wall-clock time, settable in unit tests.
 //! - [`jwt`]: the token core. HS256 on `ring`, strict and canonical, no I/O.
 
+pub mod accounts;
+pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod commands;
 pub mod config;
+pub mod http;
 pub mod input;
 pub mod jwt;
+pub mod mail;
+pub mod metrics;
+pub mod password;
 pub mod random;
+pub mod revoked;
 pub mod secret;
+pub mod server;
 pub mod store;

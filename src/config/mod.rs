@@ -151,6 +151,8 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Base of links in mails, without a trailing slash.
     pub public_url: String,
+    /// Whether `public_url` was left empty and follows the address actually bound.
+    pub public_url_from_listen: bool,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed by CORS.
@@ -351,10 +353,7 @@ impl Checker<'_> {
         d
     }
 
-    fn int<T: TryFrom<u64>>(&mut self, key: &str, value: u64, min: u64, max: u64) -> T
-    where
-        T: Default,
-    {
+    fn int<T: TryFrom<u64> + Default>(&mut self, key: &str, value: u64, min: u64, max: u64) -> T {
         if !(min..=max).contains(&value) {
             self.fail(
                 key,
@@ -420,14 +419,13 @@ impl Checker<'_> {
         };
         let mail = self.mail(raw);
         let verified_redirect = Self::optional(&raw.links.verified_redirect);
-        if let Some(url) = &verified_redirect {
-            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-            {
-                self.fail(
-                    "links.verified_redirect",
-                    "must be an http(s) URL or a path starting with /",
-                );
-            }
+        if let Some(url) = &verified_redirect
+            && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+        {
+            self.fail(
+                "links.verified_redirect",
+                "must be an http(s) URL or a path starting with /",
+            );
         }
         let log = Log {
             format: self.choice(
@@ -477,6 +475,7 @@ impl Checker<'_> {
                 .map_err(|_| format!("expected IP:port, got {:?}", s.listen)),
             SocketAddr::from(([127, 0, 0, 1], 8080)),
         );
+        let public_url_from_listen = Self::optional(&s.public_url).is_none();
         let public_url = match Self::optional(&s.public_url) {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_owned()
@@ -514,6 +513,7 @@ impl Checker<'_> {
         Server {
             listen,
             public_url,
+            public_url_from_listen,
             trusted_proxies,
             cors_origins: s.cors_origins.clone(),
             body_limit: self.int("server.body_limit", s.body_limit, 64, 64 * 1024 * 1024),
@@ -596,13 +596,13 @@ impl Checker<'_> {
             );
         }
         let templates_dir = Self::optional(&m.templates_dir).map(PathBuf::from);
-        if let Some(dir) = &templates_dir {
-            if !dir.is_dir() {
-                self.fail(
-                    "mail.templates_dir",
-                    format!("{} is not a directory", dir.display()),
-                );
-            }
+        if let Some(dir) = &templates_dir
+            && !dir.is_dir()
+        {
+            self.fail(
+                "mail.templates_dir",
+                format!("{} is not a directory", dir.display()),
+            );
         }
         let s = &m.smtp;
         Mail {

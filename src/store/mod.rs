@@ -1,7 +1,7 @@
 //! Durable state behind one small interface, [`Store`]: the flows in `accounts` call its
 //! operations and never see a table. Every check-and-write that must be atomic (unique email
 //! and nickname, code attempts, refresh rotation, the mail a change causes) is one operation,
-//! so a second backend (PostgreSQL, for several instances) implements the same trait.
+//! so a second backend (`PostgreSQL`, for several instances) implements the same trait.
 //!
 //! - `model`: the records
 //! - `tables`: every redb table and the schema version
@@ -215,8 +215,8 @@ pub trait Store: Send + Sync {
         sid: &str,
         jti: &str,
         next: &RefreshState,
-        now: u64,
-        grace: u64,
+        now_ms: u64,
+        grace_ms: u64,
         reuse_mail: &NewMail,
     ) -> Result<Rotation, Error>;
     /// Ends one session; `None` if it had already ended or never existed.
@@ -249,4 +249,10 @@ pub trait Store: Send + Sync {
     /// Deletes expired codes, send records older than `resend_interval`, and sessions whose
     /// refresh token has expired.
     fn purge(&self, now: u64, resend_interval: u64) -> Result<Purged, Error>;
+}
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
 }

@@ -81,8 +81,8 @@ pub struct RefreshState {
 pub struct Rotated {
     /// Token id of the predecessor.
     pub jti: String,
-    /// When it was rotated away, Unix seconds.
-    pub at: u64,
+    /// When it was rotated away, Unix milliseconds (the grace window is short).
+    pub at_ms: u64,
 }
 
 /// One log-in.

@@ -153,10 +153,10 @@ fn put_code(txn: &WriteTransaction, code: &PendingCode) -> Result<(), Error> {
     let key = code_key(code.purpose, &code.email);
     let mut codes = txn.open_table(CODES)?;
     let mut links = txn.open_table(LINKS)?;
-    if let Some(old) = record::<PendingCode>(&codes, "codes", &key)? {
-        if let Some(mac) = old.link_mac {
-            links.remove(mac.as_slice())?;
-        }
+    if let Some(old) = record::<PendingCode>(&codes, "codes", &key)?
+        && let Some(mac) = old.link_mac
+    {
+        links.remove(mac.as_slice())?;
     }
     codes.insert(key.as_str(), encode(code).as_slice())?;
     if let Some(mac) = code.link_mac {
@@ -453,8 +453,8 @@ impl Store for RedbStore {
         sid: &str,
         jti: &str,
         next: &RefreshState,
-        now: u64,
-        grace: u64,
+        now_ms: u64,
+        grace_ms: u64,
         reuse_mail: &NewMail,
     ) -> Result<Rotation, Error> {
         self.write(|txn| {
@@ -468,7 +468,7 @@ impl Store for RedbStore {
             if session.refresh.jti == jti {
                 session.previous = Some(Rotated {
                     jti: jti.to_owned(),
-                    at: now,
+                    at_ms: now_ms,
                 });
                 session.refresh = next.clone();
                 txn.open_table(SESSIONS)?
@@ -478,12 +478,12 @@ impl Store for RedbStore {
             let in_grace = session
                 .previous
                 .as_ref()
-                .is_some_and(|p| p.jti == jti && now <= p.at.saturating_add(grace));
+                .is_some_and(|p| p.jti == jti && now_ms <= p.at_ms.saturating_add(grace_ms));
             if in_grace {
                 return Ok(Rotation::Grace(session));
             }
             let user_id = session.user_id.clone();
-            let ended = end_session(txn, session, now)?;
+            let ended = end_session(txn, session, now_ms / 1000)?;
             enqueue(txn, reuse_mail)?;
             Ok(Rotation::Reused {
                 user_id,

@@ -1,0 +1,162 @@
+//! The account flows (SPEC §3–§5): each public function is one use case, called by one HTTP
+//! handler with already-parsed input, and answers with a value or an [`Error`] the HTTP layer
+//! maps to a status and code.
+//!
+//! - `signup`: sign-up, resend
+//! - `verify`: the code and the link
+//! - `login`: log-in, creating a session
+//! - `tokens`: issuing pairs, refresh rotation, `token/verify`, authentication
+//! - `session`: logout, `me`
+
+mod login;
+mod session;
+mod signup;
+mod tokens;
+mod verify;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub use login::login;
+pub use session::{logout, me};
+pub use signup::{SignupInput, resend, signup};
+pub use tokens::{Authenticated, TokenPair, authenticate, refresh, verify_token};
+pub use verify::{LinkPage, link_page, verify_code, verify_link};
+
+use crate::{jwt, password, store};
+
+/// Why an account operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input of the wrong shape or value, by field.
+    #[error("validation failed")]
+    Validation(BTreeMap<&'static str, String>),
+    /// A code or link that is wrong, expired, used or replaced.
+    #[error("invalid code")]
+    InvalidCode,
+    /// The code was voided by wrong guesses.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds until a new code may be requested.
+        retry_after: u64,
+    },
+    /// Too many requests of this kind.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until trying again makes sense.
+        retry_after: u64,
+    },
+    /// Unknown email or wrong password (indistinguishable on purpose).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Right password, unverified address.
+    #[error("account inactive")]
+    AccountInactive,
+    /// Nothing to verify.
+    #[error("account already active")]
+    AccountAlreadyActive,
+    /// Address taken.
+    #[error("email taken")]
+    EmailTaken,
+    /// Nickname taken.
+    #[error("nickname taken")]
+    NicknameTaken,
+    /// A token was missing or refused.
+    #[error("token: {0:?}")]
+    Token(TokenProblem),
+    /// Storage failed.
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    /// Password hashing is saturated or failed.
+    #[error("{0}")]
+    Password(#[from] password::Error),
+}
+
+/// What is wrong with a presented token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// None was presented.
+    Missing,
+    /// It failed verification for this reason.
+    Invalid(jwt::Error),
+    /// Its session has ended.
+    Revoked,
+    /// A rotated-away refresh token was presented again; its session is now ended.
+    Reused,
+}
+
+impl From<jwt::Error> for Error {
+    fn from(e: jwt::Error) -> Self {
+        Self::Token(TokenProblem::Invalid(e))
+    }
+}
+
+/// An account as clients see it: never any password material.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    /// Opaque id.
+    pub id: String,
+    /// Normalized address.
+    pub email: String,
+    /// Display name.
+    pub nickname: String,
+    /// Whether the address is verified.
+    pub is_active: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC.
+#[must_use]
+pub fn rfc3339(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl From<&store::User> for UserView {
+    fn from(u: &store::User) -> Self {
+        Self {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            nickname: u.nickname.clone(),
+            is_active: u.is_active,
+            created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+/// Collects per-field problems so a request hears about all of them at once.
+#[derive(Debug, Default)]
+pub struct Problems(BTreeMap<&'static str, String>);
+
+impl Problems {
+    /// Keeps the value, or records why `field` is wrong.
+    pub fn check<T>(&mut self, field: &'static str, parsed: Result<T, &'static str>) -> Option<T> {
+        parsed.map_err(|m| self.0.insert(field, m.to_owned())).ok()
+    }
+
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.insert(field, message.into());
+    }
+
+    /// `Err` with every problem, if there was one.
+    pub fn check_all(self) -> Result<(), Error> {
+        self.finish(Some(()))
+    }
+
+    /// The parsed values, or every problem. `values` is `None` exactly when some field failed
+    /// (each failure records a problem), so the two agree.
+    pub fn finish<T>(self, values: Option<T>) -> Result<T, Error> {
+        match values {
+            Some(values) if self.0.is_empty() => Ok(values),
+            _ => Err(Error::Validation(self.0)),
+        }
+    }
+}

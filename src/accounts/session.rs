@@ -1,0 +1,31 @@
+//! What an authenticated user does with their session: log out, look at their account.
+
+use super::tokens::Authenticated;
+use super::{Error, TokenProblem, UserView};
+use crate::app::App;
+
+/// Ends this session, or every session of the user when `all`.
+pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Error> {
+    let now = app.now();
+    let (sid, user) = (who.claims.sid.to_string(), who.claims.sub.to_string());
+    let ended = app
+        .blocking(move |s| {
+            if all {
+                s.revoke_user_sessions(&user, None, now)
+            } else {
+                s.revoke_session(&sid, now).map(|e| e.into_iter().collect())
+            }
+        })
+        .await?;
+    app.revoked.add(ended);
+    Ok(())
+}
+
+/// The account behind the token.
+pub fn me(app: &App, who: &Authenticated) -> Result<UserView, Error> {
+    let user = app
+        .store
+        .user(&who.claims.sub)?
+        .ok_or(Error::Token(TokenProblem::Revoked))?;
+    Ok(UserView::from(&user))
+}

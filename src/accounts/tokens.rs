@@ -1,0 +1,168 @@
+//! Token pairs: issuing them, rotating the refresh token (with reuse detection and the grace
+//! window of SPEC §5), and checking presented tokens against the key ring and the revoked set.
+
+use serde::Serialize;
+
+use super::{Error, TokenProblem, UserView};
+use crate::app::App;
+use crate::jwt::{Claims, TokenType, Validation};
+use crate::mail::Kind;
+use crate::random;
+use crate::store::{Ended, RefreshState, Rotation};
+
+/// What log-in and refresh hand out.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenPair {
+    /// Short-lived bearer token.
+    pub access_token: String,
+    /// Long-lived token for `token/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Access token lifetime, seconds.
+    pub expires_in: u64,
+    /// Refresh token lifetime left, seconds.
+    pub refresh_expires_in: u64,
+}
+
+/// A verified access token of a live session.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    /// Its claims.
+    pub claims: Claims,
+}
+
+/// A refresh token state for a session (re)issued at `now`.
+pub(super) fn new_refresh(app: &App, now: u64) -> RefreshState {
+    RefreshState {
+        jti: random::id(),
+        iat: now,
+        exp: now.saturating_add(app.config.tokens.refresh_ttl.as_secs()),
+        kid: app.keys.signing_key().kid().to_owned(),
+    }
+}
+
+fn claims(
+    app: &App,
+    user_id: &str,
+    sid: &str,
+    jti: String,
+    iat: u64,
+    exp: u64,
+    token_type: TokenType,
+) -> Claims {
+    Claims {
+        iss: app.config.tokens.issuer.as_str().into(),
+        sub: user_id.into(),
+        aud: app.config.tokens.audience.as_deref().map(Into::into),
+        iat,
+        nbf: None,
+        exp,
+        jti: jti.into(),
+        sid: sid.into(),
+        token_type,
+    }
+}
+
+/// A fresh access token and the refresh token `refresh` describes. Signing is deterministic,
+/// so the refresh token comes out byte for byte the same each time for the same state.
+pub(super) fn pair(app: &App, user_id: &str, sid: &str, refresh: &RefreshState) -> TokenPair {
+    let now = app.now();
+    let access_ttl = app.config.tokens.access_ttl.as_secs();
+    let access = claims(
+        app,
+        user_id,
+        sid,
+        random::id(),
+        now,
+        now.saturating_add(access_ttl),
+        TokenType::Access,
+    );
+    let refresh_claims = claims(
+        app,
+        user_id,
+        sid,
+        refresh.jti.clone(),
+        refresh.iat,
+        refresh.exp,
+        TokenType::Refresh,
+    );
+    // The key that signed it first, so a repeat in the grace window is identical; a key that
+    // has since left the ring falls back to the signing key.
+    let refresh_key = app.keys.get(&refresh.kid).unwrap_or(app.keys.signing_key());
+    app.metrics
+        .tokens_issued
+        .get_or_create(&crate::metrics::TokenTypeLabel { r#type: "access" })
+        .inc();
+    app.metrics
+        .tokens_issued
+        .get_or_create(&crate::metrics::TokenTypeLabel { r#type: "refresh" })
+        .inc();
+    TokenPair {
+        access_token: app.keys.sign(&access),
+        refresh_token: refresh_key.sign(&refresh_claims),
+        token_type: "Bearer",
+        expires_in: access_ttl,
+        refresh_expires_in: refresh.exp.saturating_sub(now),
+    }
+}
+
+/// Verifies `token` under `rules` and checks its session has not ended.
+fn check(app: &App, token: Option<&str>, rules: &Validation) -> Result<Claims, Error> {
+    let token = token.ok_or(Error::Token(TokenProblem::Missing))?;
+    let claims = app
+        .keys
+        .verify(token, rules)
+        .inspect_err(|e| app.metrics.rejected(e.reason()))?;
+    if app.revoked.contains(&claims.sid) {
+        app.metrics.rejected("revoked");
+        return Err(Error::Token(TokenProblem::Revoked));
+    }
+    Ok(claims)
+}
+
+/// Authenticates a request by its access token.
+pub fn authenticate(app: &App, token: Option<&str>) -> Result<Authenticated, Error> {
+    check(app, token, &app.rules.access).map(|claims| Authenticated { claims })
+}
+
+/// `token/verify`: any live latchkey token, access or refresh; the claims say which.
+pub fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Error> {
+    check(app, token, &app.rules.any)
+}
+
+/// Rotates a refresh token: a new pair for the current token; within the grace window, the
+/// same successor again for its predecessor; and for anything older, the end of the session.
+pub async fn refresh(app: &App, token: Option<&str>) -> Result<(TokenPair, UserView), Error> {
+    let claims = check(app, token, &app.rules.refresh)?;
+    let revoked = || Error::Token(TokenProblem::Revoked);
+    let user = app.store.user(&claims.sub)?.ok_or_else(revoked)?;
+    let now = app.now();
+    let next = new_refresh(app, now);
+    let warning = app
+        .mailer
+        .notice(Kind::ReuseWarning, &user.email, &user, "");
+    let (sid, jti) = (claims.sid.to_string(), claims.jti.to_string());
+    let grace_ms = app.config.tokens.reuse_grace.as_millis() as u64;
+    let now_ms = app.clock.now_ms();
+    let rotation = app
+        .blocking(move |s| s.rotate(&sid, &jti, &next, now_ms, grace_ms, &warning))
+        .await?;
+    match rotation {
+        Rotation::Rotated(session) | Rotation::Grace(session) => Ok((
+            pair(app, &user.id, &session.id, &session.refresh),
+            UserView::from(&user),
+        )),
+        Rotation::Reused { refresh_exp, .. } => {
+            app.revoked.add([Ended {
+                sid: claims.sid.to_string(),
+                refresh_exp,
+            }]);
+            app.outbox.wake();
+            app.metrics.rejected("reused");
+            tracing::warn!(user = %user.id, "refresh token reuse: session revoked");
+            Err(Error::Token(TokenProblem::Reused))
+        }
+        Rotation::Ended => Err(revoked()),
+    }
+}

@@ -1,0 +1,213 @@
+//! [`App`]: the state every request shares, built once at start-up: configuration, the store,
+//! the key ring, the caches, the password hasher, the mailer and the metrics.
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+
+use crate::clock::Clock;
+use crate::codes::Codes;
+use crate::config::Config;
+use crate::jwt::{Key, KeyRing, TokenType, Validation};
+use crate::mail::{Mailer, Outbox, Transport};
+use crate::metrics::Metrics;
+use crate::password::{self, Hasher};
+use crate::random;
+use crate::revoked::Revoked;
+use crate::store::{self, RedbStore, Store, StoredKey};
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "latchkey.redb";
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    /// A signing key is unusable.
+    #[error("signing key: {0}")]
+    Keys(String),
+    /// Mail could not be set up.
+    #[error("mail: {0}")]
+    Mail(String),
+    /// Password hashing could not be set up.
+    #[error("{0}")]
+    Password(#[from] password::Error),
+}
+
+/// The token rules for each use.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Access tokens only.
+    pub access: Validation,
+    /// Refresh tokens only.
+    pub refresh: Validation,
+    /// Either (for `token/verify`, which reports the type).
+    pub any: Validation,
+}
+
+/// Shared state.
+#[derive(Debug)]
+pub struct App {
+    /// The validated configuration.
+    pub config: Config,
+    /// Durable state.
+    pub store: Arc<dyn Store>,
+    /// Signing and verifying keys.
+    pub keys: KeyRing,
+    /// Token validation rules.
+    pub rules: Rules,
+    /// Pending codes.
+    pub codes: Codes,
+    /// Password hashing.
+    pub hasher: Hasher,
+    /// Mail rendering.
+    pub mailer: Mailer,
+    /// Mail sending.
+    pub outbox: Arc<Outbox>,
+    /// Ended sessions.
+    pub revoked: Revoked,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Wall-clock time.
+    pub clock: Clock,
+}
+
+impl App {
+    /// Opens everything the configuration names. Blocking (it opens the database, loads the
+    /// caches and computes one password hash): call it before serving.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        let clock = Clock::System;
+        let now = clock.now();
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&config.data_dir.join(DB_FILE))?);
+        let keys = key_ring(&config, store.as_ref(), now)?;
+        let codes = Codes::new(&store.code_key()?);
+        let live = codes.load(store.pending_codes()?, now);
+        tracing::info!(pending_codes = live, "codes loaded");
+        let revoked = Revoked::default();
+        revoked.add(store.revoked_sessions(now)?);
+        let cpu_count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let hasher = Hasher::build(&config.passwords, cpu_count)?;
+        let mailer = Mailer::build(&config).map_err(|e| StartError::Mail(e.to_string()))?;
+        let transport =
+            Transport::build(&config.mail, &config.data_dir).map_err(StartError::Mail)?;
+        let from: Mailbox = config
+            .mail
+            .from
+            .parse()
+            .map_err(|e| StartError::Mail(format!("mail.from: {e}")))?;
+        let metrics = Arc::new(Metrics::default());
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            transport,
+            from,
+            config.mail.smtp.timeout,
+            metrics.clone(),
+        ));
+        let rules = rules(&config, &clock);
+        Ok(Self {
+            config,
+            store,
+            keys,
+            rules,
+            codes,
+            hasher,
+            mailer,
+            outbox,
+            revoked,
+            metrics,
+            clock,
+        })
+    }
+
+    /// Runs a store operation on the blocking pool (writes may wait for an fsync).
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn Store) -> Result<T, store::Error> + Send + 'static,
+    ) -> Result<T, store::Error> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || op(store.as_ref()))
+            .await
+            .map_err(|e| store::Error::Backend(format!("storage task: {e}")))?
+    }
+
+    /// Seconds since the Unix epoch.
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+}
+
+fn rules(config: &Config, clock: &Clock) -> Rules {
+    let base = Validation {
+        issuer: config.tokens.issuer.clone(),
+        audience: config.tokens.audience.clone(),
+        leeway: config.tokens.leeway.as_secs(),
+        token_type: Some(TokenType::Access),
+        clock: clock.clone(),
+    };
+    Rules {
+        refresh: base.for_type(TokenType::Refresh),
+        any: Validation {
+            token_type: None,
+            ..base.clone()
+        },
+        access: base,
+    }
+}
+
+/// The signing key is `tokens.secret` when configured, else the newest key in the database (one
+/// is made on first start). Every other stored key still verifies while tokens it signed can
+/// be live: until its retirement plus the refresh lifetime.
+fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, StartError> {
+    let bad = |e: crate::jwt::KeyError| StartError::Keys(e.to_string());
+    let mut stored = store.signing_keys()?;
+    if stored.is_empty() && config.tokens.secret.is_none() {
+        let key = StoredKey {
+            kid: random::id(),
+            secret: random::bytes::<32>().to_vec(),
+            created_at: now,
+            retired_at: None,
+        };
+        store.add_signing_key(&key)?;
+        stored.push(key);
+    }
+    let (signing, rest) = if let Some(secret) = &config.tokens.secret {
+        (
+            Key::from_secret(&Key::kid_for_secret(secret.expose()), secret.expose())
+                .map_err(bad)?,
+            &stored[..],
+        )
+    } else {
+        let newest = &stored[0];
+        (
+            Key::from_secret(&newest.kid, &newest.secret).map_err(bad)?,
+            &stored[1..],
+        )
+    };
+    let mut ring = KeyRing::new(signing);
+    let refresh_ttl = config.tokens.refresh_ttl.as_secs();
+    for old in rest.iter().filter(|k| {
+        k.retired_at
+            .is_none_or(|at| at.saturating_add(refresh_ttl) > now)
+    }) {
+        if ring.get(&old.kid).is_none() {
+            ring.add_verify_only(Key::from_secret(&old.kid, &old.secret).map_err(bad)?)
+                .map_err(bad)?;
+        }
+    }
+    Ok(ring)
+}

@@ -1,0 +1,127 @@
+//! `latchkey serve`: start-up, the background tasks, and the shutdown order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::Error;
+use crate::app::App;
+use crate::config::{Config, LogFormat};
+use crate::server;
+
+/// How often expired codes and sessions are swept from the store.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Sets up logging to stderr from `[log]`.
+fn init_logging(config: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (only possible in tests) keeps the first subscriber.
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the service until SIGINT or SIGTERM.
+pub(super) fn run(mut config: Config) -> Result<(), Error> {
+    init_logging(&config);
+    let io = |what: &str| {
+        let what = what.to_owned();
+        move |source| Error::Io { what, source }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(io("starting the runtime"))?;
+    runtime.block_on(async {
+        let listen = config.server.listen;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(io(&format!("listening on {listen}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(io("reading the listen address"))?;
+        if config.server.public_url_from_listen {
+            config.server.public_url = format!("http://{addr}");
+        }
+        let app = tokio::task::spawn_blocking(move || App::build(config))
+            .await
+            .map_err(|e| Error::Io {
+                what: "starting".into(),
+                source: std::io::Error::other(e),
+            })??;
+        let app = Arc::new(app);
+        println!("listening on http://{addr}");
+        println!("data in {}", app.config.data_dir.display());
+        println!("mail goes to {}", app.outbox.describe());
+        tracing::info!(%addr, "latchkey started");
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(
+            app.outbox
+                .clone()
+                .run(stop.clone(), app.config.server.shutdown_grace),
+        );
+        let sweeper = tokio::spawn(sweep(app.clone(), stop.clone()));
+        server::serve(listener, app.clone(), shutdown_signal()).await;
+        stop.cancel();
+        let _ = tokio::join!(worker, sweeper);
+        // Last handle: the store closes here, before the process exits.
+        drop(app);
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Removes expired codes and sessions from the store now and then.
+async fn sweep(app: Arc<App>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        let (now, interval) = (app.now(), app.config.codes.resend_interval.as_secs());
+        match app.blocking(move |s| s.purge(now, interval)).await {
+            Ok(purged) if purged.codes + purged.sessions > 0 => {
+                tracing::info!(
+                    codes = purged.codes,
+                    sessions = purged.sessions,
+                    "swept expired records"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
