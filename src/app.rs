@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::codes::Codes;
 use crate::config::Config;
 use crate::jwt::{Key, KeyRing, TokenType, Validation};
+use crate::limits::Limits;
 use crate::mail::{Mailer, Outbox, Transport};
 use crate::metrics::Metrics;
 use crate::password::{self, Hasher};
@@ -76,6 +77,8 @@ pub struct App {
     pub outbox: Arc<Outbox>,
     /// Ended sessions.
     pub revoked: Revoked,
+    /// Rate limits.
+    pub limits: Limits,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Wall-clock time.
@@ -94,7 +97,7 @@ impl App {
         })?;
         let store: Arc<dyn Store> = Arc::new(RedbStore::open(&config.data_dir.join(DB_FILE))?);
         let keys = key_ring(&config, store.as_ref(), now)?;
-        let codes = Codes::new(&store.code_key()?);
+        let codes = Codes::new(&store.code_key()?, config.codes.ttl);
         let live = codes.load(store.pending_codes()?, now);
         tracing::info!(pending_codes = live, "codes loaded");
         let revoked = Revoked::default();
@@ -118,6 +121,7 @@ impl App {
             metrics.clone(),
         ));
         let rules = rules(&config, &clock);
+        let limits = Limits::new(&config.rate_limits);
         Ok(Self {
             config,
             store,
@@ -128,6 +132,7 @@ impl App {
             mailer,
             outbox,
             revoked,
+            limits,
             metrics,
             clock,
         })

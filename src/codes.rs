@@ -30,6 +30,8 @@ pub struct Issued {
 /// The pending codes, by (purpose, address) and by link.
 pub struct Codes {
     key: hmac::Key,
+    /// How long a new code lives.
+    ttl: Duration,
     by_address: Cache<(Purpose, String), Arc<PendingCode>>,
     by_link: Cache<[u8; 32], (Purpose, String)>,
 }
@@ -82,11 +84,13 @@ pub fn normalize(typed: &str) -> Option<String> {
 }
 
 impl Codes {
-    /// An empty set of codes, hashed with `key` (kept in the store's metadata).
+    /// An empty set of codes, hashed with `key` (kept in the store's metadata), each living
+    /// `ttl` once issued.
     #[must_use]
-    pub fn new(key: &[u8; 32]) -> Self {
+    pub fn new(key: &[u8; 32], ttl: Duration) -> Self {
         Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            ttl,
             by_address: Cache::builder().expire_after(UntilExpiry).build(),
             by_link: Cache::builder().expire_after(LinkExpiry).build(),
         }
@@ -104,26 +108,20 @@ impl Codes {
         count
     }
 
-    /// Makes a code (and a link for sign-up) for `user_id` at `email`, valid for `ttl`.
+    /// Makes a code (and a link for sign-up) for `user_id` at `email`.
     #[must_use]
-    pub fn issue(
-        &self,
-        purpose: Purpose,
-        email: &str,
-        user_id: &str,
-        now: u64,
-        ttl: Duration,
-    ) -> Issued {
+    pub fn issue(&self, purpose: Purpose, email: &str, user_id: &str, now: u64) -> Issued {
         let code = random::code();
         let link = (purpose == Purpose::Signup).then(random::link_token);
         let pending = PendingCode {
             purpose,
             email: email.to_owned(),
             user_id: user_id.to_owned(),
+            target: None,
             code_mac: self.code_mac(purpose, email, &code),
             link_mac: link.as_deref().map(|token| self.link_mac(token)),
             issued_at: now,
-            expires_at: now.saturating_add(ttl.as_secs()),
+            expires_at: now.saturating_add(self.ttl.as_secs()),
             attempts: 0,
         };
         Issued {
@@ -225,7 +223,7 @@ mod tests {
 
     #[test]
     fn macs_bind_purpose_and_address() {
-        let codes = Codes::new(&[1; 32]);
+        let codes = Codes::new(&[1; 32], Duration::from_secs(60));
         let mac = codes.code_mac(Purpose::Signup, "a@example.com", "ABC123");
         assert_ne!(
             mac,
@@ -237,21 +235,19 @@ mod tests {
         );
         assert_ne!(
             mac,
-            Codes::new(&[2; 32]).code_mac(Purpose::Signup, "a@example.com", "ABC123")
+            Codes::new(&[2; 32], Duration::from_secs(60)).code_mac(
+                Purpose::Signup,
+                "a@example.com",
+                "ABC123"
+            )
         );
     }
 
     #[test]
     fn issued_codes_are_found_by_address_and_link_until_replaced() {
-        let codes = Codes::new(&[1; 32]);
+        let codes = Codes::new(&[1; 32], Duration::from_secs(60));
         let now = Clock::System.now();
-        let first = codes.issue(
-            Purpose::Signup,
-            "a@example.com",
-            "u1",
-            now,
-            Duration::from_secs(60),
-        );
+        let first = codes.issue(Purpose::Signup, "a@example.com", "u1", now);
         let first_link = first.link.clone().unwrap();
         assert_eq!(
             first.pending.code_mac,
@@ -259,13 +255,7 @@ mod tests {
         );
         codes.remember(first.pending);
         assert!(codes.by_link(&first_link).is_some());
-        let second = codes.issue(
-            Purpose::Signup,
-            "a@example.com",
-            "u1",
-            now,
-            Duration::from_secs(60),
-        );
+        let second = codes.issue(Purpose::Signup, "a@example.com", "u1", now);
         let second_link = second.link.clone().unwrap();
         codes.remember(second.pending);
         assert!(
@@ -280,23 +270,11 @@ mod tests {
 
     #[test]
     fn loading_skips_expired_codes_and_reset_codes_have_no_link() {
-        let codes = Codes::new(&[1; 32]);
+        let codes = Codes::new(&[1; 32], Duration::from_secs(60));
         let now = Clock::System.now();
-        let live = codes.issue(
-            Purpose::Reset,
-            "a@example.com",
-            "u1",
-            now,
-            Duration::from_secs(60),
-        );
+        let live = codes.issue(Purpose::Reset, "a@example.com", "u1", now);
         assert!(live.link.is_none());
-        let dead = codes.issue(
-            Purpose::Signup,
-            "b@example.com",
-            "u2",
-            now - 100,
-            Duration::from_secs(60),
-        );
+        let dead = codes.issue(Purpose::Signup, "b@example.com", "u2", now - 100);
         assert_eq!(codes.load(vec![live.pending, dead.pending], now), 1);
         assert!(codes.pending(Purpose::Reset, "a@example.com").is_some());
         assert!(codes.pending(Purpose::Signup, "b@example.com").is_none());

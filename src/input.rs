@@ -144,8 +144,14 @@ impl Nickname {
     /// The form uniqueness is decided on: lower-cased.
     #[must_use]
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        nickname_key(&self.0)
     }
+}
+
+/// The form nickname uniqueness is decided on, for a stored or parsed nickname.
+#[must_use]
+pub fn nickname_key(nickname: &str) -> String {
+    nickname.to_lowercase()
 }
 
 /// A password as it is hashed: NFKC, 8 to 1024 scalar values, never truncated.

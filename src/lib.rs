@@ -19,6 +19,7 @@ pub mod config;
 pub mod http;
 pub mod input;
 pub mod jwt;
+pub mod limits;
 pub mod mail;
 pub mod metrics;
 pub mod password;

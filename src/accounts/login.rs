@@ -1,12 +1,54 @@
-//! Log-in: checks the password (against a dummy hash when the address is unknown, so both
-//! failures take the same time) and opens a session.
+//! Log-in, and the password check every flow that asks for a password shares: against a dummy
+//! hash when the address is unknown (so both failures take the same time), and counted against
+//! the address's failed-login budget when wrong.
 
 use super::tokens::{TokenPair, new_refresh, pair};
 use super::{Error, UserView};
 use crate::app::App;
 use crate::input::{Email, Password};
 use crate::random;
-use crate::store::Session;
+use crate::store::{Session, User};
+
+/// The account of `email` if `password` is its password.
+pub(super) async fn check_password(
+    app: &App,
+    email: &Email,
+    password: Password,
+) -> Result<User, Error> {
+    if let Some(retry_after) = app.limits.login_blocked(email.as_str()) {
+        app.metrics.login("rate_limited");
+        return Err(Error::RateLimited { retry_after });
+    }
+    let user = app.store.user_by_email(email.as_str())?;
+    let right = app
+        .hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    user.filter(|_| right).ok_or_else(|| {
+        app.limits.login_failed(email.as_str());
+        Error::InvalidCredentials
+    })
+}
+
+/// Checks the password of an account already identified (by its access token).
+pub(super) async fn confirm_password(
+    app: &App,
+    user: &User,
+    password: Password,
+) -> Result<(), Error> {
+    if let Some(retry_after) = app.limits.login_blocked(&user.email) {
+        return Err(Error::RateLimited { retry_after });
+    }
+    if app
+        .hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Ok(());
+    }
+    app.limits.login_failed(&user.email);
+    Err(Error::InvalidCredentials)
+}
 
 /// Opens a session for the owner of `email` if `password` is theirs.
 pub async fn login(
@@ -14,15 +56,13 @@ pub async fn login(
     email: Email,
     password: Password,
 ) -> Result<(TokenPair, UserView), Error> {
-    let user = app.store.user_by_email(email.as_str())?;
-    let right = app
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    let Some(user) = user.filter(|_| right) else {
-        app.metrics.login("invalid_credentials");
-        return Err(Error::InvalidCredentials);
-    };
+    let user = check_password(app, &email, password)
+        .await
+        .inspect_err(|e| {
+            if matches!(e, Error::InvalidCredentials) {
+                app.metrics.login("invalid_credentials");
+            }
+        })?;
     if !user.is_active {
         app.metrics.login("inactive");
         return Err(Error::AccountInactive);

@@ -7,8 +7,14 @@
 //! - `login`: log-in, creating a session
 //! - `tokens`: issuing pairs, refresh rotation, `token/verify`, authentication
 //! - `session`: logout, `me`
+//! - `profile`: nickname, password change, account deletion
+//! - `reset`: password reset by mailed code
+//! - `email`: changing the login address
 
+mod email;
 mod login;
+mod profile;
+mod reset;
 mod session;
 mod signup;
 mod tokens;
@@ -20,13 +26,42 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use email::{confirm_email_change, request_email_change};
 pub use login::login;
+pub use profile::{change_password, delete_account, update_nickname};
+pub use reset::{confirm_reset, request_reset};
 pub use session::{logout, me};
 pub use signup::{SignupInput, resend, signup};
 pub use tokens::{Authenticated, TokenPair, authenticate, refresh, verify_token};
 pub use verify::{LinkPage, link_page, verify_code, verify_link};
 
+use crate::app::App;
+use crate::codes::Issued;
+use crate::store::{NewMail, User};
 use crate::{jwt, password, store};
+
+/// The account behind an access token; gone means the session is as good as ended.
+pub(crate) fn current_user(app: &App, who: &Authenticated) -> Result<User, Error> {
+    app.store
+        .user(&who.claims.sub)?
+        .ok_or(Error::Token(TokenProblem::Revoked))
+}
+
+/// Stores a fresh code with the mails that carry it (replacing any older code for its purpose
+/// and address), unless the resend interval has not passed.
+pub(crate) async fn send_code(app: &App, issued: Issued, mails: Vec<NewMail>) -> Result<(), Error> {
+    let interval = app.config.codes.resend_interval.as_secs();
+    let pending = issued.pending.clone();
+    let sent = app
+        .blocking(move |s| s.replace_code(&pending, &mails, interval))
+        .await?;
+    sent.map_err(|too_soon| Error::RateLimited {
+        retry_after: too_soon.retry_after,
+    })?;
+    app.codes.remember(issued.pending);
+    app.outbox.wake();
+    Ok(())
+}
 
 /// Why an account operation was refused.
 #[derive(Debug, thiserror::Error)]

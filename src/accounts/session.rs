@@ -1,7 +1,7 @@
 //! What an authenticated user does with their session: log out, look at their account.
 
 use super::tokens::Authenticated;
-use super::{Error, TokenProblem, UserView};
+use super::{Error, UserView};
 use crate::app::App;
 
 /// Ends this session, or every session of the user when `all`.
@@ -23,9 +23,5 @@ pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Err
 
 /// The account behind the token.
 pub fn me(app: &App, who: &Authenticated) -> Result<UserView, Error> {
-    let user = app
-        .store
-        .user(&who.claims.sub)?
-        .ok_or(Error::Token(TokenProblem::Revoked))?;
-    Ok(UserView::from(&user))
+    Ok(UserView::from(&super::current_user(app, who)?))
 }

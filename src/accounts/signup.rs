@@ -19,36 +19,46 @@ pub struct SignupInput {
 }
 
 /// Creates an inactive account and queues the mail with its code and link.
+///
+/// A taken address is `409 email_taken`, unless `accounts.conceal_existing`: then the answer
+/// looks exactly like a new sign-up, and the owner is told someone tried.
 pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
     let SignupInput {
         email,
         password,
         nickname,
     } = input;
-    if app.store.user_by_email(email.as_str())?.is_some() {
-        return Err(Error::EmailTaken);
-    }
     let now = app.now();
     let user = User {
         id: random::id(),
         email: email.as_str().to_owned(),
         nickname: nickname.as_str().to_owned(),
-        password_hash: app.hasher.hash(password).await?,
+        password_hash: String::new(),
         is_active: false,
         created_at: now,
     };
-    let ttl = app.config.codes.ttl;
-    let issued = app
-        .codes
-        .issue(Purpose::Signup, &user.email, &user.id, now, ttl);
+    if let Some(owner) = app.store.user_by_email(email.as_str())? {
+        return taken(app, owner, user, password).await;
+    }
+    let user = User {
+        password_hash: app.hasher.hash(password).await?,
+        ..user
+    };
+    let issued = app.codes.issue(Purpose::Signup, &user.email, &user.id, now);
     let mail = app.mailer.code(Kind::Verify, &user.email, &user, &issued);
     let view = UserView::from(&user);
-    let (pending, key) = (issued.pending.clone(), nickname.key());
+    let (pending, key, record) = (issued.pending.clone(), nickname.key(), user.clone());
     match app
-        .blocking(move |s| s.create_user(&user, &key, &pending, &mail))
+        .blocking(move |s| s.create_user(&record, &key, &pending, &mail))
         .await?
     {
-        Err(Conflict::Email) => Err(Error::EmailTaken),
+        Err(Conflict::Email) => {
+            let owner = app
+                .store
+                .user_by_email(&user.email)?
+                .ok_or(Error::EmailTaken)?;
+            conceal(app, &owner, &user).await
+        }
         Err(Conflict::Nickname) => Err(Error::NicknameTaken),
         Ok(()) => {
             app.codes.remember(issued.pending);
@@ -59,37 +69,53 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
     }
 }
 
+/// A sign-up for an address that has an account.
+async fn taken(
+    app: &App,
+    owner: User,
+    attempt: User,
+    password: Password,
+) -> Result<UserView, Error> {
+    if !app.config.conceal_existing {
+        return Err(Error::EmailTaken);
+    }
+    // Hash as a new sign-up would, so the answer takes as long.
+    app.hasher.hash(password).await?;
+    conceal(app, &owner, &attempt).await
+}
+
+/// Answers like a new sign-up and tells the owner, at most once per resend interval.
+async fn conceal(app: &App, owner: &User, attempt: &User) -> Result<UserView, Error> {
+    if !app.config.conceal_existing {
+        return Err(Error::EmailTaken);
+    }
+    let notice = app
+        .mailer
+        .notice(Kind::ExistingAccount, &owner.email, owner, "");
+    let (email, now, interval) = (
+        owner.email.clone(),
+        app.now(),
+        app.config.codes.resend_interval.as_secs(),
+    );
+    if app
+        .blocking(move |s| s.queue_limited(Purpose::Signup, &email, Some(&notice), now, interval))
+        .await?
+        .is_ok()
+    {
+        app.outbox.wake();
+    }
+    Ok(UserView::from(attempt))
+}
+
 /// Replaces the sign-up code of an inactive account with a new one, and mails it.
 pub async fn resend(app: &App, email: Email, password: Password) -> Result<(), Error> {
-    let user = app.store.user_by_email(email.as_str())?;
-    let right = app
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    let Some(user) = user.filter(|_| right) else {
-        return Err(Error::InvalidCredentials);
-    };
+    let user = super::login::check_password(app, &email, password).await?;
     if user.is_active {
         return Err(Error::AccountAlreadyActive);
     }
-    let now = app.now();
-    let ttl = app.config.codes.ttl;
     let issued = app
         .codes
-        .issue(Purpose::Signup, &user.email, &user.id, now, ttl);
+        .issue(Purpose::Signup, &user.email, &user.id, app.now());
     let mail = app.mailer.code(Kind::Verify, &user.email, &user, &issued);
-    let interval = app.config.codes.resend_interval.as_secs();
-    let pending = issued.pending.clone();
-    if let Err(too_soon) = app
-        .blocking(move |s| s.replace_code(&pending, &mail, interval))
-        .await?
-    {
-        Err(Error::RateLimited {
-            retry_after: too_soon.retry_after,
-        })
-    } else {
-        app.codes.remember(issued.pending);
-        app.outbox.wake();
-        Ok(())
-    }
+    super::send_code(app, issued, vec![mail]).await
 }

@@ -1,10 +1,11 @@
-//! Verifying an address with the mailed code or link.
+//! Using codes: the sign-up code and link here, and the one redemption path every purpose
+//! shares (`redeem`): one store transaction, then cache and revocation upkeep.
 
 use super::{Error, UserView};
 use crate::app::App;
 use crate::codes;
 use crate::input::Email;
-use crate::store::{CodeRules, Effect, Guess, Purpose, Redeemed};
+use crate::store::{CodeRules, Conflict, Effect, Guess, Purpose, Redeemed, User};
 
 /// What the page behind a mailed link should show. Looking never uses the link up: mail
 /// scanners open links too.
@@ -16,73 +17,93 @@ pub enum LinkPage {
     Invalid,
 }
 
-fn rules(app: &App) -> CodeRules {
-    CodeRules {
+/// An owned [`Guess`], to move onto the blocking pool.
+pub(super) enum Attempt {
+    /// A typed code for (purpose, address), as its HMAC.
+    Code(Purpose, String, [u8; 32]),
+    /// A link token, as its HMAC.
+    Link([u8; 32]),
+}
+
+/// The HMAC of a typed code for (purpose, address), if it is pending there at all: otherwise
+/// there is no guess to count and no transaction to run.
+pub(super) fn attempt(
+    app: &App,
+    purpose: Purpose,
+    email: &str,
+    typed: &str,
+) -> Result<Attempt, Error> {
+    let code = codes::normalize(typed).ok_or(Error::InvalidCode)?;
+    if app.codes.pending(purpose, email).is_none() {
+        return Err(Error::InvalidCode);
+    }
+    Ok(Attempt::Code(
+        purpose,
+        email.to_owned(),
+        app.codes.code_mac(purpose, email, &code),
+    ))
+}
+
+/// Checks a guess and applies `effect` if it is right, then drops the code from the cache
+/// (`cached` names it) and records the sessions the effect ended.
+pub(super) async fn redeem(
+    app: &App,
+    attempt: Attempt,
+    effect: Effect,
+    cached: (Purpose, String),
+) -> Result<User, Error> {
+    let rules = CodeRules {
         now: app.now(),
         max_attempts: app.config.codes.max_attempts,
         resend_interval: app.config.codes.resend_interval.as_secs(),
-    }
-}
-
-async fn redeem(
-    app: &App,
-    guess_key: GuessKey,
-    email_hint: Option<String>,
-) -> Result<UserView, Error> {
-    let rules = rules(app);
+    };
     let outcome = app
         .blocking(move |s| {
-            let guess = match &guess_key {
-                GuessKey::Code { email, mac } => Guess::Code {
-                    purpose: Purpose::Signup,
+            let guess = match &attempt {
+                Attempt::Code(purpose, email, mac) => Guess::Code {
+                    purpose: *purpose,
                     email,
                     mac: *mac,
                 },
-                GuessKey::Link { mac } => Guess::Link { mac: *mac },
+                Attempt::Link(mac) => Guess::Link { mac: *mac },
             };
-            s.redeem(guess, &Effect::Activate, rules)
+            s.redeem(guess, &effect, rules)
         })
         .await?;
     match outcome {
-        Redeemed::Accepted(user) => {
-            app.codes.forget(Purpose::Signup, &user.email);
-            Ok(UserView::from(&user))
+        Redeemed::Accepted { user, ended } => {
+            app.codes.forget(cached.0, &cached.1);
+            app.revoked.add(ended);
+            Ok(user)
+        }
+        Redeemed::Conflict(conflict) => {
+            app.codes.forget(cached.0, &cached.1);
+            Err(match conflict {
+                Conflict::Email => Error::EmailTaken,
+                Conflict::Nickname => Error::NicknameTaken,
+            })
         }
         Redeemed::Wrong { .. } => Err(Error::InvalidCode),
         Redeemed::Exhausted { retry_after } => Err(Error::TooManyAttempts { retry_after }),
         Redeemed::Unknown => {
-            if let Some(email) = email_hint {
-                app.codes.forget(Purpose::Signup, &email);
-            }
+            app.codes.forget(cached.0, &cached.1);
             Err(Error::InvalidCode)
         }
     }
 }
 
-/// An owned [`Guess`], to move onto the blocking pool.
-enum GuessKey {
-    Code { email: String, mac: [u8; 32] },
-    Link { mac: [u8; 32] },
-}
-
-/// Checks a typed code for `email` and activates the account.
+/// Checks a typed sign-up code for `email` and activates the account.
 pub async fn verify_code(app: &App, email: Email, typed: &str) -> Result<UserView, Error> {
-    let email = email.as_str().to_owned();
-    // Not a possible code, or nothing pending: no guess to count, no transaction to run.
-    let code = codes::normalize(typed).ok_or(Error::InvalidCode)?;
-    if app.codes.pending(Purpose::Signup, &email).is_none() {
-        return Err(Error::InvalidCode);
-    }
-    let mac = app.codes.code_mac(Purpose::Signup, &email, &code);
-    redeem(
+    let email = email.as_str();
+    let attempt = attempt(app, Purpose::Signup, email, typed)?;
+    let user = redeem(
         app,
-        GuessKey::Code {
-            email: email.clone(),
-            mac,
-        },
-        Some(email),
+        attempt,
+        Effect::Activate,
+        (Purpose::Signup, email.to_owned()),
     )
-    .await
+    .await?;
+    Ok(UserView::from(&user))
 }
 
 /// What the link page shows for `token`, without using it.
@@ -97,6 +118,13 @@ pub fn link_page(app: &App, token: &str) -> LinkPage {
 /// Uses a mailed link token and activates its account.
 pub async fn verify_link(app: &App, token: &str) -> Result<UserView, Error> {
     let pending = app.codes.by_link(token).ok_or(Error::InvalidCode)?;
-    let mac = app.codes.link_mac(token);
-    redeem(app, GuessKey::Link { mac }, Some(pending.email.clone())).await
+    let attempt = Attempt::Link(app.codes.link_mac(token));
+    let user = redeem(
+        app,
+        attempt,
+        Effect::Activate,
+        (Purpose::Signup, pending.email.clone()),
+    )
+    .await?;
+    Ok(UserView::from(&user))
 }

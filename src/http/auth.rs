@@ -1,6 +1,14 @@
-//! Where a request's token is: the `Authorization: Bearer` header.
+//! Where a request's credentials are, and the checks that go with where: the
+//! `Authorization: Bearer` header always, the token cookies in cookie mode, and the CSRF
+//! double-submit for a cookie-authenticated state change.
 
-use http::{HeaderMap, header};
+use http::{HeaderMap, Method, header};
+
+use super::cookies;
+use super::error::ApiError;
+use crate::accounts::{self, Authenticated};
+use crate::app::App;
+use crate::config::Transport;
 
 /// The bearer token of `Authorization`, if the header is there and well-formed.
 #[must_use]
@@ -9,6 +17,68 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A token and whether it came from a cookie.
+#[derive(Clone, Copy, Debug)]
+pub struct Presented<'a> {
+    /// The token, if any was presented.
+    pub token: Option<&'a str>,
+    /// Whether it came from a cookie (and so needs the CSRF check for state changes).
+    pub cookie: bool,
+}
+
+/// The first of: an explicit token (from the body), the bearer header, and, in cookie mode,
+/// the cookie `name`.
+#[must_use]
+pub fn presented<'a>(
+    app: &App,
+    headers: &'a HeaderMap,
+    explicit: Option<&'a str>,
+    name: &str,
+) -> Presented<'a> {
+    if let Some(token) = explicit.or_else(|| bearer(headers)) {
+        return Presented {
+            token: Some(token),
+            cookie: false,
+        };
+    }
+    let cookie = match app.config.tokens.transport {
+        Transport::Body => None,
+        Transport::Cookie | Transport::Both => {
+            cookies::get(headers, name).filter(|t| !t.is_empty())
+        }
+    };
+    Presented {
+        token: cookie,
+        cookie: cookie.is_some(),
+    }
+}
+
+/// `403 csrf_failed` unless a cookie-borne token on a state change is backed by a matching
+/// `X-CSRF-Token`.
+pub fn csrf(
+    presented: Presented<'_>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if presented.cookie && !safe && !cookies::csrf_ok(headers) {
+        return Err(ApiError::csrf_failed());
+    }
+    Ok(())
+}
+
+/// Authenticates a request by its access token (header, or cookie with CSRF).
+pub fn authenticate(
+    app: &App,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Authenticated, ApiError> {
+    let presented = presented(app, headers, None, cookies::ACCESS);
+    let who = accounts::authenticate(app, presented.token)?;
+    csrf(presented, method, headers)?;
+    Ok(who)
 }
 
 #[cfg(test)]

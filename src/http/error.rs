@@ -95,6 +95,27 @@ impl ApiError {
         e
     }
 
+    /// `403 csrf_failed`.
+    #[must_use]
+    pub fn csrf_failed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "The X-CSRF-Token header must match the latchkey_csrf cookie.",
+        )
+    }
+
+    /// `429 rate_limited`.
+    #[must_use]
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests; try again later.",
+        )
+        .retry_after(retry_after)
+    }
+
     /// `503 unavailable`, logging why.
     #[must_use]
     pub fn unavailable(detail: &dyn std::fmt::Display) -> Self {
@@ -193,12 +214,7 @@ impl From<accounts::Error> for ApiError {
                 "Too many wrong codes; request a new one.",
             )
             .retry_after(retry_after),
-            E::RateLimited { retry_after } => status(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests; try again later.",
-            )
-            .retry_after(retry_after),
+            E::RateLimited { retry_after } => Self::rate_limited(retry_after),
             E::InvalidCredentials => status(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

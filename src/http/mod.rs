@@ -7,15 +7,19 @@
 //! - `error`: [`ApiError`], the only domain-error → status mapping
 //! - `respond`: JSON, HTML and empty answers
 //! - `pages`: the HTML behind the mailed link
+//! - `cookies`, `cors`, `client_ip`: cookie transport and CSRF, CORS, the client address
 
 mod auth;
 mod body;
+mod client_ip;
+mod cookies;
+mod cors;
 mod error;
 mod handlers;
 mod pages;
 mod respond;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use http::{HeaderValue, Method};
@@ -26,6 +30,7 @@ pub use error::ApiError;
 pub use respond::Response;
 
 use crate::app::App;
+use crate::limits::Limit;
 use crate::metrics::{Route as RouteLabel, RouteStatus};
 use crate::random;
 
@@ -50,64 +55,186 @@ pub enum Route {
     Logout,
     /// `/api/accounts/me`
     Me,
+    /// `/api/accounts/password/change`
+    PasswordChange,
+    /// `/api/accounts/password/reset`
+    PasswordReset,
+    /// `/api/accounts/password/reset/confirm`
+    PasswordResetConfirm,
+    /// `/api/accounts/email/change`
+    EmailChange,
+    /// `/api/accounts/email/change/confirm`
+    EmailChangeConfirm,
     /// `/healthz`
     Healthz,
     /// `/metrics`
     Metrics,
+    /// `/openapi.json`
+    OpenApi,
+    /// `/`: the web pages
+    Home,
+    /// `/app.js`: their script
+    AppJs,
 }
 
-/// Path, route, and the methods it answers (`GET` implies `HEAD`).
-pub const ROUTES: &[(&str, Route, &str)] = &[
-    ("/api/accounts/signup", Route::Signup, "POST"),
+/// Path, route, the methods it answers (`GET` implies `HEAD`), and the per-IP rate limit it
+/// counts against.
+pub const ROUTES: &[(&str, Route, &str, Option<Limit>)] = &[
+    (
+        "/api/accounts/signup",
+        Route::Signup,
+        "POST",
+        Some(Limit::Signup),
+    ),
     (
         "/api/accounts/verify-email",
         Route::VerifyEmail,
         "GET, HEAD, POST",
+        Some(Limit::Verify),
     ),
-    ("/api/accounts/verify-email/link", Route::VerifyLink, "POST"),
-    ("/api/accounts/resend-code", Route::ResendCode, "POST"),
-    ("/api/accounts/login", Route::Login, "POST"),
-    ("/api/accounts/token/refresh", Route::Refresh, "POST"),
-    ("/api/accounts/token/verify", Route::TokenVerify, "POST"),
-    ("/api/accounts/logout", Route::Logout, "POST"),
-    ("/api/accounts/me", Route::Me, "GET, HEAD"),
-    ("/healthz", Route::Healthz, "GET, HEAD"),
-    ("/metrics", Route::Metrics, "GET, HEAD"),
+    (
+        "/api/accounts/verify-email/link",
+        Route::VerifyLink,
+        "POST",
+        Some(Limit::Verify),
+    ),
+    (
+        "/api/accounts/resend-code",
+        Route::ResendCode,
+        "POST",
+        Some(Limit::Resend),
+    ),
+    (
+        "/api/accounts/login",
+        Route::Login,
+        "POST",
+        Some(Limit::Login),
+    ),
+    ("/api/accounts/token/refresh", Route::Refresh, "POST", None),
+    (
+        "/api/accounts/token/verify",
+        Route::TokenVerify,
+        "POST",
+        None,
+    ),
+    ("/api/accounts/logout", Route::Logout, "POST", None),
+    (
+        "/api/accounts/me",
+        Route::Me,
+        "GET, HEAD, PATCH, DELETE",
+        None,
+    ),
+    (
+        "/api/accounts/password/change",
+        Route::PasswordChange,
+        "POST",
+        None,
+    ),
+    (
+        "/api/accounts/password/reset",
+        Route::PasswordReset,
+        "POST",
+        Some(Limit::Reset),
+    ),
+    (
+        "/api/accounts/password/reset/confirm",
+        Route::PasswordResetConfirm,
+        "POST",
+        Some(Limit::Verify),
+    ),
+    (
+        "/api/accounts/email/change",
+        Route::EmailChange,
+        "POST",
+        None,
+    ),
+    (
+        "/api/accounts/email/change/confirm",
+        Route::EmailChangeConfirm,
+        "POST",
+        Some(Limit::Verify),
+    ),
+    ("/healthz", Route::Healthz, "GET, HEAD", None),
+    ("/metrics", Route::Metrics, "GET, HEAD", None),
+    ("/openapi.json", Route::OpenApi, "GET, HEAD", None),
+    ("/", Route::Home, "GET, HEAD", None),
+    ("/app.js", Route::AppJs, "GET, HEAD", None),
 ];
 
+/// A route found for a path.
+#[derive(Clone, Copy, Debug)]
+struct Found {
+    path: &'static str,
+    route: Route,
+    allow: &'static str,
+    limit: Option<Limit>,
+}
+
 /// The route for `path`; a trailing slash is optional.
-fn find(path: &str) -> Option<(&'static str, Route, &'static str)> {
+fn find(path: &str) -> Option<Found> {
     let path = if path.len() > 1 {
         path.strip_suffix('/').unwrap_or(path)
     } else {
         path
     };
-    ROUTES.iter().copied().find(|(p, ..)| *p == path)
+    ROUTES
+        .iter()
+        .find(|(p, ..)| *p == path)
+        .map(|&(path, route, allow, limit)| Found {
+            path,
+            route,
+            allow,
+            limit,
+        })
 }
 
 async fn dispatch(
     app: &App,
     req: http::Request<Incoming>,
-    route: Route,
-    allow: &'static str,
+    found: Found,
+    client: IpAddr,
 ) -> Result<Response, ApiError> {
     use handlers as h;
     let method = req.method().clone();
-    let get = method == Method::GET || method == Method::HEAD;
-    match (route, method) {
-        (Route::Signup, Method::POST) => h::signup(app, req).await,
+    if method == Method::OPTIONS {
+        let origin = cors::allowed_origin(req.headers(), &app.config.server.cors_origins);
+        return Ok(cors::preflight(origin, found.allow));
+    }
+    if !found.allow.split(", ").any(|m| m == method.as_str()) {
+        return Err(ApiError::method_not_allowed(found.allow));
+    }
+    if let Some(limit) = found.limit {
+        app.limits.check(limit, client).map_err(|retry_after| {
+            app.metrics
+                .rate_limited
+                .get_or_create(&RouteLabel { route: found.path })
+                .inc();
+            ApiError::rate_limited(retry_after)
+        })?;
+    }
+    match (found.route, method) {
+        (Route::Signup, _) => h::signup(app, req).await,
         (Route::VerifyEmail, Method::POST) => h::verify_email(app, req).await,
-        (Route::VerifyEmail, _) if get => Ok(h::verify_link_page(app, &req)),
-        (Route::VerifyLink, Method::POST) => h::verify_link(app, req).await,
-        (Route::ResendCode, Method::POST) => h::resend_code(app, req).await,
-        (Route::Login, Method::POST) => h::login(app, req).await,
-        (Route::Refresh, Method::POST) => h::refresh(app, req).await,
-        (Route::TokenVerify, Method::POST) => h::token_verify(app, req).await,
-        (Route::Logout, Method::POST) => h::logout(app, req).await,
-        (Route::Me, _) if get => h::me(app, &req),
-        (Route::Healthz, _) if get => Ok(h::healthz(app)),
-        (Route::Metrics, _) if get => Ok(h::metrics(app)),
-        _ => Err(ApiError::method_not_allowed(allow)),
+        (Route::VerifyEmail, _) => Ok(h::verify_link_page(app, &req)),
+        (Route::VerifyLink, _) => h::verify_link(app, req).await,
+        (Route::ResendCode, _) => h::resend_code(app, req).await,
+        (Route::Login, _) => h::login(app, req).await,
+        (Route::Refresh, _) => h::refresh(app, req).await,
+        (Route::TokenVerify, _) => h::token_verify(app, req).await,
+        (Route::Logout, _) => h::logout(app, req).await,
+        (Route::Me, Method::PATCH) => h::update_me(app, req).await,
+        (Route::Me, Method::DELETE) => h::delete_me(app, req).await,
+        (Route::Me, _) => h::me(app, &req),
+        (Route::PasswordChange, _) => h::change_password(app, req).await,
+        (Route::PasswordReset, _) => h::request_reset(app, req).await,
+        (Route::PasswordResetConfirm, _) => h::confirm_reset(app, req).await,
+        (Route::EmailChange, _) => h::request_email_change(app, req).await,
+        (Route::EmailChangeConfirm, _) => h::confirm_email_change(app, req).await,
+        (Route::Healthz, _) => Ok(h::healthz(app)),
+        (Route::Metrics, _) => Ok(h::metrics(app)),
+        (Route::OpenApi, _) => Ok(h::openapi()),
+        (Route::Home, _) => Ok(h::home()),
+        (Route::AppJs, _) => Ok(h::app_js()),
     }
 }
 
@@ -129,21 +256,25 @@ pub async fn handle(app: &App, req: http::Request<Incoming>, peer: SocketAddr) -
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
+    let client = client_ip::client_ip(req.headers(), peer, &app.config.server.trusted_proxies);
+    let cors_origins = &app.config.server.cors_origins;
+    let origin = cors::allowed_origin(req.headers(), cors_origins).cloned();
     // The path only: a query may hold a link token, and tokens are never logged.
     let path = req.uri().path().to_owned();
     let span =
-        tracing::info_span!("request", id = %id, method = %method, path = %path, peer = %peer.ip());
+        tracing::info_span!("request", id = %id, method = %method, path = %path, client = %client);
     let found = find(&path);
-    let label = found.map_or("unknown", |(p, ..)| p);
+    let label = found.map_or("unknown", |f| f.path);
     let mut response = match found {
-        Some((_, route, allow)) => {
-            dispatch(app, req, route, allow)
+        Some(found) => {
+            dispatch(app, req, found, client)
                 .instrument(span.clone())
                 .await
         }
         None => Err(ApiError::not_found()),
     }
     .unwrap_or_else(ApiError::into_response);
+    cors::decorate(&mut response, origin.as_ref(), !cors_origins.is_empty());
     let status = response.status();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
@@ -176,14 +307,40 @@ mod tests {
 
     #[test]
     fn paths_take_an_optional_trailing_slash() {
-        assert_eq!(find("/api/accounts/login").map(|r| r.1), Some(Route::Login));
+        let route = |p| find(p).map(|f| f.route);
+        assert_eq!(route("/api/accounts/login"), Some(Route::Login));
+        assert_eq!(route("/api/accounts/login/"), Some(Route::Login));
+        assert_eq!(route("/api/accounts/login//"), None);
+        assert_eq!(route("/api/accounts"), None);
+        assert_eq!(route("/"), Some(Route::Home));
+    }
+
+    #[test]
+    fn the_openapi_document_describes_every_route_but_the_pages() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("web/openapi.json")).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        for (path, route, allow, _) in ROUTES {
+            if matches!(route, Route::Home | Route::AppJs) {
+                assert!(!paths.contains_key(*path), "{path} is not part of the API");
+                continue;
+            }
+            let described = paths
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} is not described"));
+            for method in allow.split(", ").filter(|m| *m != "HEAD") {
+                assert!(
+                    described.get(method.to_lowercase()).is_some(),
+                    "{method} {path} is not described"
+                );
+            }
+        }
         assert_eq!(
-            find("/api/accounts/login/").map(|r| r.1),
-            Some(Route::Login)
+            paths.len(),
+            ROUTES.len() - 2,
+            "nothing described that does not exist"
         );
-        assert_eq!(find("/api/accounts/login//"), None);
-        assert_eq!(find("/api/accounts"), None);
-        assert_eq!(find("/"), None);
     }
 
     #[test]

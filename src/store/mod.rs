@@ -86,6 +86,14 @@ pub enum Guess<'a> {
 pub enum Effect {
     /// Mark the account verified.
     Activate,
+    /// Set a new password hash, mark the account verified (the code proved the address), and
+    /// end every session: a password set by whoever registered the address first stops working.
+    ResetPassword {
+        /// The new PHC string.
+        hash: String,
+    },
+    /// Move the account to the code's target address, if it is still free.
+    ChangeEmail,
 }
 
 /// The limits a code check applies.
@@ -102,8 +110,16 @@ pub struct CodeRules {
 /// What checking a code found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Redeemed {
-    /// Right code: consumed, the effect applied; the account as it is now.
-    Accepted(User),
+    /// Right code: consumed, the effect applied.
+    Accepted {
+        /// The account as it is now.
+        user: User,
+        /// Sessions the effect ended.
+        ended: Vec<Ended>,
+    },
+    /// Right code, but the change would break a uniqueness rule (an email change whose new
+    /// address was taken meanwhile). Nothing changed; the code is used up.
+    Conflict(Conflict),
     /// Wrong code; the count includes this guess. At `max_attempts` the code is void.
     Wrong {
         /// Wrong guesses so far.
@@ -144,6 +160,15 @@ pub struct Ended {
     pub sid: String,
     /// Expiry of its refresh token, Unix seconds.
     pub refresh_exp: u64,
+}
+
+/// What deleting an account removed that caches hold too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// Its sessions, now ended.
+    pub ended: Vec<Ended>,
+    /// Its pending codes, as (purpose, address).
+    pub codes: Vec<(Purpose, String)>,
 }
 
 /// What a clean-up pass removed.
@@ -188,12 +213,23 @@ pub trait Store: Send + Sync {
     fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error>;
     /// Every pending code, expired ones included (the caller filters).
     fn pending_codes(&self) -> Result<Vec<PendingCode>, Error>;
-    /// Replaces the code for (purpose, address) and queues its mail, unless the resend interval
-    /// has not passed.
+    /// Replaces the code for (purpose, address) and queues its mails, unless the resend
+    /// interval has not passed.
     fn replace_code(
         &self,
         code: &PendingCode,
-        mail: &NewMail,
+        mails: &[NewMail],
+        resend_interval: u64,
+    ) -> Result<Result<(), TooSoon>, Error>;
+    /// Queues a mail that counts as a send for (purpose, address), unless the resend interval
+    /// has not passed (a notice that must not become a mail bomb). With no mail it only records
+    /// the send, which costs the same as the real thing.
+    fn queue_limited(
+        &self,
+        purpose: Purpose,
+        email: &str,
+        mail: Option<&NewMail>,
+        now: u64,
         resend_interval: u64,
     ) -> Result<Result<(), TooSoon>, Error>;
     /// Checks a guess, counts it if wrong, and applies `effect` if right, atomically.
@@ -203,6 +239,24 @@ pub trait Store: Send + Sync {
         effect: &Effect,
         rules: CodeRules,
     ) -> Result<Redeemed, Error>;
+
+    /// Changes a nickname, unless another account has it (compared lower-cased).
+    fn set_nickname(
+        &self,
+        user_id: &str,
+        nickname: &str,
+    ) -> Result<Option<Result<User, Conflict>>, Error>;
+    /// Sets a new password hash and ends every session of the user but `keep`.
+    fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<Ended>, Error>;
+    /// Deletes an account with its indexes, sessions, pending codes and mail; the address and
+    /// nickname are free again. Returns the ended sessions and the removed codes' keys.
+    fn delete_user(&self, user_id: &str, now: u64) -> Result<Option<Deleted>, Error>;
 
     /// Saves a new session.
     fn create_session(&self, session: &Session) -> Result<(), Error>;

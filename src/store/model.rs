@@ -51,6 +51,8 @@ pub struct PendingCode {
     pub email: String,
     /// The account it belongs to.
     pub user_id: String,
+    /// For an email change: the new address (the code went there; `email` is the current one).
+    pub target: Option<String>,
     /// HMAC of the code.
     pub code_mac: [u8; 32],
     /// HMAC of the link token, when a link was sent.

@@ -2,25 +2,28 @@
 //! commit durably (fsync) before they return.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{
-    Database, ReadTransaction, ReadableDatabase as _, ReadableMultimapTable as _, ReadableTable,
-    ReadableTableMetadata as _, WriteTransaction,
+    Database, ReadTransaction, ReadableDatabase as _, ReadableTable, ReadableTableMetadata as _,
+    WriteTransaction,
 };
-use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq as _;
 
+use self::txn::{
+    apply, delete_user, drop_code, end_session, end_user_sessions, enqueue, put_code, record,
+    update_mail,
+};
 use super::codec::{decode, encode};
 use super::tables::{
     CODES, EMAILS, KEYS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_DUE, REVOKED, SCHEMA_VERSION,
     SENDS, SESSIONS, USER_SESSIONS, USERS, code_key,
 };
 use super::{
-    CodeRules, Conflict, Effect, Ended, Error, Guess, MailState, NewMail, OutboxMail, PendingCode,
+    CodeRules, Conflict, Deleted, Effect, Ended, Error, Guess, NewMail, OutboxMail, PendingCode,
     Purged, Purpose, Redeemed, RefreshState, Rotated, Rotation, Session, Store, StoredKey, TooSoon,
     User,
 };
+use crate::input::nickname_key;
 use crate::random;
 
 macro_rules! backend_errors {
@@ -50,24 +53,6 @@ impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RedbStore")
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// Reads and decodes the record at `key`.
-fn record<T: DeserializeOwned>(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
-    name: &'static str,
-    key: &str,
-) -> Result<Option<T>, Error> {
-    table
-        .get(key)?
-        .map(|guard| decode(name, guard.value()))
-        .transpose()
 }
 
 impl RedbStore {
@@ -146,97 +131,6 @@ impl RedbStore {
     ) -> Result<redb::ReadOnlyTable<K, V>, Error> {
         Ok(self.read()?.open_table(def)?)
     }
-}
-
-/// Replaces the code for its (purpose, address), dropping the old one's link.
-fn put_code(txn: &WriteTransaction, code: &PendingCode) -> Result<(), Error> {
-    let key = code_key(code.purpose, &code.email);
-    let mut codes = txn.open_table(CODES)?;
-    let mut links = txn.open_table(LINKS)?;
-    if let Some(old) = record::<PendingCode>(&codes, "codes", &key)?
-        && let Some(mac) = old.link_mac
-    {
-        links.remove(mac.as_slice())?;
-    }
-    codes.insert(key.as_str(), encode(code).as_slice())?;
-    if let Some(mac) = code.link_mac {
-        links.insert(mac.as_slice(), key.as_str())?;
-    }
-    txn.open_table(SENDS)?
-        .insert(key.as_str(), code.issued_at)?;
-    Ok(())
-}
-
-fn drop_code(txn: &WriteTransaction, code: &PendingCode) -> Result<(), Error> {
-    txn.open_table(CODES)?
-        .remove(code_key(code.purpose, &code.email).as_str())?;
-    if let Some(mac) = code.link_mac {
-        txn.open_table(LINKS)?.remove(mac.as_slice())?;
-    }
-    Ok(())
-}
-
-/// Adds a mail to the outbox, due at once.
-fn enqueue(txn: &WriteTransaction, mail: &NewMail) -> Result<(), Error> {
-    let mut meta = txn.open_table(META)?;
-    let id = meta.get("outbox_seq")?.map_or(0, |v| {
-        let mut be = [0; 8];
-        be.copy_from_slice(&v.value()[..8.min(v.value().len())]);
-        u64::from_be_bytes(be)
-    }) + 1;
-    meta.insert("outbox_seq", id.to_be_bytes().as_slice())?;
-    let now = now_ms();
-    let row = OutboxMail {
-        id,
-        mail: mail.clone(),
-        queued_at: now / 1000,
-        attempts: 0,
-        next_attempt_ms: now,
-        state: MailState::Queued,
-        last_error: None,
-    };
-    txn.open_table(OUTBOX)?
-        .insert(id, encode(&row).as_slice())?;
-    txn.open_table(OUTBOX_DUE)?.insert((now, id), ())?;
-    Ok(())
-}
-
-/// Takes a queued mail out of the due order and hands it to `update` to rewrite.
-fn update_mail(
-    txn: &WriteTransaction,
-    id: u64,
-    update: impl FnOnce(&mut OutboxMail),
-) -> Result<(), Error> {
-    let mut outbox = txn.open_table(OUTBOX)?;
-    let Some(mut row) = outbox
-        .get(id)?
-        .map(|g| decode::<OutboxMail>("outbox", g.value()))
-        .transpose()?
-    else {
-        return Ok(());
-    };
-    txn.open_table(OUTBOX_DUE)?
-        .remove((row.next_attempt_ms, id))?;
-    update(&mut row);
-    outbox.insert(id, encode(&row).as_slice())?;
-    if row.state == MailState::Queued {
-        txn.open_table(OUTBOX_DUE)?
-            .insert((row.next_attempt_ms, id), ())?;
-    }
-    Ok(())
-}
-
-/// Marks a session ended and remembers it for the revoked set.
-fn end_session(txn: &WriteTransaction, mut session: Session, now: u64) -> Result<Ended, Error> {
-    session.revoked_at = Some(now);
-    txn.open_table(SESSIONS)?
-        .insert(session.id.as_str(), encode(&session).as_slice())?;
-    txn.open_table(REVOKED)?
-        .insert(session.id.as_str(), session.refresh.exp)?;
-    Ok(Ended {
-        sid: session.id,
-        refresh_exp: session.refresh.exp,
-    })
 }
 
 impl Store for RedbStore {
@@ -354,22 +248,44 @@ impl Store for RedbStore {
     fn replace_code(
         &self,
         code: &PendingCode,
-        mail: &NewMail,
+        mails: &[NewMail],
         resend_interval: u64,
     ) -> Result<Result<(), TooSoon>, Error> {
         self.write(|txn| {
-            let key = code_key(code.purpose, &code.email);
-            let last = txn.open_table(SENDS)?.get(key.as_str())?.map(|g| g.value());
-            if let Some(last) = last {
-                let allowed_at = last.saturating_add(resend_interval);
-                if allowed_at > code.issued_at {
-                    return Ok(Err(TooSoon {
-                        retry_after: allowed_at - code.issued_at,
-                    }));
-                }
+            if let Err(too_soon) = txn::may_send(
+                txn,
+                code.purpose,
+                &code.email,
+                code.issued_at,
+                resend_interval,
+            )? {
+                return Ok(Err(too_soon));
             }
             put_code(txn, code)?;
-            enqueue(txn, mail)?;
+            for mail in mails {
+                enqueue(txn, mail)?;
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    fn queue_limited(
+        &self,
+        purpose: Purpose,
+        email: &str,
+        mail: Option<&NewMail>,
+        now: u64,
+        resend_interval: u64,
+    ) -> Result<Result<(), TooSoon>, Error> {
+        self.write(|txn| {
+            if let Err(too_soon) = txn::may_send(txn, purpose, email, now, resend_interval)? {
+                return Ok(Err(too_soon));
+            }
+            txn.open_table(SENDS)?
+                .insert(code_key(purpose, email).as_str(), now)?;
+            if let Some(mail) = mail {
+                enqueue(txn, mail)?;
+            }
             Ok(Ok(()))
         })
     }
@@ -422,15 +338,58 @@ impl Store for RedbStore {
                 });
             }
             drop_code(txn, &code)?;
-            let mut users = txn.open_table(USERS)?;
-            let Some(mut user) = record::<User>(&users, "users", &code.user_id)? else {
-                return Ok(Redeemed::Unknown);
+            apply(txn, &code, effect, rules.now)
+        })
+    }
+
+    fn set_nickname(
+        &self,
+        user_id: &str,
+        nickname: &str,
+    ) -> Result<Option<Result<User, Conflict>>, Error> {
+        self.write(|txn| {
+            let Some(mut user) = record::<User>(&txn.open_table(USERS)?, "users", user_id)? else {
+                return Ok(None);
             };
-            match effect {
-                Effect::Activate => user.is_active = true,
+            let (old, new) = (nickname_key(&user.nickname), nickname_key(nickname));
+            let mut nicknames = txn.open_table(NICKNAMES)?;
+            if new != old {
+                if nicknames.get(new.as_str())?.is_some() {
+                    return Ok(Some(Err(Conflict::Nickname)));
+                }
+                nicknames.remove(old.as_str())?;
+                nicknames.insert(new.as_str(), user_id)?;
             }
-            users.insert(user.id.as_str(), encode(&user).as_slice())?;
-            Ok(Redeemed::Accepted(user))
+            drop(nicknames);
+            nickname.clone_into(&mut user.nickname);
+            txn.open_table(USERS)?
+                .insert(user_id, encode(&user).as_slice())?;
+            Ok(Some(Ok(user)))
+        })
+    }
+
+    fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<Ended>, Error> {
+        self.write(|txn| {
+            let Some(mut user) = record::<User>(&txn.open_table(USERS)?, "users", user_id)? else {
+                return Ok(Vec::new());
+            };
+            hash.clone_into(&mut user.password_hash);
+            txn.open_table(USERS)?
+                .insert(user_id, encode(&user).as_slice())?;
+            end_user_sessions(txn, user_id, keep, now)
+        })
+    }
+
+    fn delete_user(&self, user_id: &str, now: u64) -> Result<Option<Deleted>, Error> {
+        self.write(|txn| {
+            let user = record::<User>(&txn.open_table(USERS)?, "users", user_id)?;
+            user.map(|user| delete_user(txn, &user, now)).transpose()
         })
     }
 
@@ -510,21 +469,7 @@ impl Store for RedbStore {
         keep: Option<&str>,
         now: u64,
     ) -> Result<Vec<Ended>, Error> {
-        self.write(|txn| {
-            let sids: Vec<String> = txn
-                .open_multimap_table(USER_SESSIONS)?
-                .get(user_id)?
-                .map(|sid| sid.map(|g| g.value().to_owned()))
-                .collect::<Result<_, _>>()?;
-            let mut ended = Vec::new();
-            for sid in sids.iter().filter(|sid| Some(sid.as_str()) != keep) {
-                let session = record::<Session>(&txn.open_table(SESSIONS)?, "sessions", sid)?;
-                if let Some(session) = session.filter(|s| s.revoked_at.is_none()) {
-                    ended.push(end_session(txn, session, now)?);
-                }
-            }
-            Ok(ended)
-        })
+        self.write(|txn| end_user_sessions(txn, user_id, keep, now))
     }
 
     fn revoked_sessions(&self, now: u64) -> Result<Vec<Ended>, Error> {
@@ -595,7 +540,7 @@ impl Store for RedbStore {
         self.write(|txn| {
             update_mail(txn, id, |row| {
                 row.attempts += 1;
-                row.state = MailState::Parked;
+                row.state = super::MailState::Parked;
                 row.last_error = Some(error.to_owned());
             })
         })
@@ -637,6 +582,8 @@ impl Store for RedbStore {
         })
     }
 }
+
+mod txn;
 
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,7 @@ fn code(user_id: &str, email: &str, purpose: Purpose, mac: u8) -> PendingCode {
         purpose,
         email: email.into(),
         user_id: user_id.into(),
+        target: None,
         code_mac: [mac; 32],
         link_mac: (purpose == Purpose::Signup).then_some([mac ^ 0xff; 32]),
         issued_at: 1000,
@@ -147,7 +148,7 @@ fn the_right_code_activates_once() {
         .store
         .redeem(guess(1), &Effect::Activate, rules(2000))
         .unwrap();
-    assert!(matches!(done, Redeemed::Accepted(ref u) if u.is_active));
+    assert!(matches!(done, Redeemed::Accepted { ref user, .. } if user.is_active));
     assert!(f.store.user("u1").unwrap().unwrap().is_active);
     assert_eq!(
         f.store
@@ -227,13 +228,13 @@ fn links_redeem_and_a_replaced_code_takes_its_link_along() {
     fresh.issued_at = 1030;
     assert_eq!(
         f.store
-            .replace_code(&fresh, &mail("a@example.com"), 60)
+            .replace_code(&fresh, &[mail("a@example.com")], 60)
             .unwrap(),
         Err(TooSoon { retry_after: 30 })
     );
     fresh.issued_at = 1060;
     f.store
-        .replace_code(&fresh, &mail("a@example.com"), 60)
+        .replace_code(&fresh, &[mail("a@example.com")], 60)
         .unwrap()
         .unwrap();
     assert!(f.store.code_by_link(&old_link).unwrap().is_none());
@@ -251,7 +252,7 @@ fn links_redeem_and_a_replaced_code_takes_its_link_along() {
         f.store
             .redeem(link, &Effect::Activate, rules(2000))
             .unwrap(),
-        Redeemed::Accepted(_)
+        Redeemed::Accepted { .. }
     ));
 }
 

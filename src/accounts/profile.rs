@@ -1,0 +1,62 @@
+//! What a logged-in user changes about their account: nickname, password, existence.
+
+use super::login::confirm_password;
+use super::tokens::Authenticated;
+use super::{Error, UserView, current_user};
+use crate::app::App;
+use crate::input::{Nickname, Password};
+
+/// Renames the account; the nickname must be free (compared lower-cased).
+pub async fn update_nickname(
+    app: &App,
+    who: &Authenticated,
+    nickname: Nickname,
+) -> Result<UserView, Error> {
+    let user_id = who.claims.sub.to_string();
+    let changed = app
+        .blocking(move |s| s.set_nickname(&user_id, nickname.as_str()))
+        .await?;
+    match changed {
+        Some(Ok(user)) => Ok(UserView::from(&user)),
+        Some(Err(_)) => Err(Error::NicknameTaken),
+        None => Err(Error::Token(super::TokenProblem::Revoked)),
+    }
+}
+
+/// Sets a new password after checking the current one; every other session ends.
+pub async fn change_password(
+    app: &App,
+    who: &Authenticated,
+    current: Password,
+    new: Password,
+) -> Result<(), Error> {
+    let user = current_user(app, who)?;
+    confirm_password(app, &user, current).await?;
+    let hash = app.hasher.hash(new).await?;
+    let (now, sid) = (app.now(), who.claims.sid.to_string());
+    let ended = app
+        .blocking(move |s| s.set_password(&user.id, &hash, Some(&sid), now))
+        .await?;
+    app.revoked.add(ended);
+    Ok(())
+}
+
+/// Deletes the account after checking the password: sessions, codes and unsent mail go with it,
+/// and the address may sign up again.
+pub async fn delete_account(
+    app: &App,
+    who: &Authenticated,
+    password: Password,
+) -> Result<(), Error> {
+    let user = current_user(app, who)?;
+    confirm_password(app, &user, password).await?;
+    let now = app.now();
+    let Some(deleted) = app.blocking(move |s| s.delete_user(&user.id, now)).await? else {
+        return Err(Error::Token(super::TokenProblem::Revoked));
+    };
+    app.revoked.add(deleted.ended);
+    for (purpose, email) in deleted.codes {
+        app.codes.forget(purpose, &email);
+    }
+    Ok(())
+}
