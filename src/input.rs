@@ -106,7 +106,9 @@ pub struct Nickname(String);
 impl Nickname {
     /// Checks and normalizes what a user typed.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let nfc: String = raw.trim().nfc().collect();
+        // Only plain spaces are trimmed: any other invisible or control character at the edges
+        // is refused below, not silently dropped.
+        let nfc: String = raw.trim_matches(' ').nfc().collect();
         let count = nfc.chars().count();
         if !NICKNAME_CHARS.contains(&count) {
             return Err("must be 2 to 32 characters");
@@ -262,6 +264,9 @@ mod tests {
             "a\u{0}b",
             "a\u{feff}b",
             "a\u{e000}b",
+            "Anna\r",
+            "Anna\u{85}",
+            "\tAnna",
         ] {
             assert!(Nickname::parse(bad).is_err(), "{bad:?}");
         }

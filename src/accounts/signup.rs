@@ -38,7 +38,12 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
         created_at: now,
     };
     if let Some(owner) = app.store.user_by_email(email.as_str())? {
-        return taken(app, owner, user, password).await;
+        if !app.config.conceal_existing {
+            return Err(Error::EmailTaken);
+        }
+        // Hash as a new sign-up would, so the answer takes as long.
+        app.hasher.hash(password).await?;
+        return conceal(app, &owner, &user, &nickname).await;
     }
     let user = User {
         password_hash: app.hasher.hash(password).await?,
@@ -52,13 +57,14 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
         .blocking(move |s| s.create_user(&record, &key, &pending, &mail))
         .await?
     {
-        Err(Conflict::Email) => {
+        Err(Conflict::Email) if app.config.conceal_existing => {
             let owner = app
                 .store
                 .user_by_email(&user.email)?
                 .ok_or(Error::EmailTaken)?;
-            conceal(app, &owner, &user).await
+            conceal(app, &owner, &user, &nickname).await
         }
+        Err(Conflict::Email) => Err(Error::EmailTaken),
         Err(Conflict::Nickname) => Err(Error::NicknameTaken),
         Ok(()) => {
             app.codes.remember(issued.pending);
@@ -69,25 +75,17 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
     }
 }
 
-/// A sign-up for an address that has an account.
-async fn taken(
+/// Answers a sign-up for a taken address exactly as a new sign-up would be answered (a taken
+/// nickname is still `409 nickname_taken`, as it would be for a free address), and tells the
+/// owner, at most once per resend interval.
+async fn conceal(
     app: &App,
-    owner: User,
-    attempt: User,
-    password: Password,
+    owner: &User,
+    attempt: &User,
+    nickname: &Nickname,
 ) -> Result<UserView, Error> {
-    if !app.config.conceal_existing {
-        return Err(Error::EmailTaken);
-    }
-    // Hash as a new sign-up would, so the answer takes as long.
-    app.hasher.hash(password).await?;
-    conceal(app, &owner, &attempt).await
-}
-
-/// Answers like a new sign-up and tells the owner, at most once per resend interval.
-async fn conceal(app: &App, owner: &User, attempt: &User) -> Result<UserView, Error> {
-    if !app.config.conceal_existing {
-        return Err(Error::EmailTaken);
+    if app.store.nickname_taken(&nickname.key())? {
+        return Err(Error::NicknameTaken);
     }
     let notice = app
         .mailer

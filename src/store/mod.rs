@@ -195,6 +195,8 @@ pub trait Store: Send + Sync {
 
     /// The account with this id.
     fn user(&self, id: &str) -> Result<Option<User>, Error>;
+    /// Whether an account has this nickname (compared lower-cased: pass the key).
+    fn nickname_taken(&self, nickname_key: &str) -> Result<bool, Error>;
     /// The account with this normalized address.
     fn user_by_email(&self, email: &str) -> Result<Option<User>, Error>;
     /// Creates an inactive account with its first code and the mail carrying it, unless the

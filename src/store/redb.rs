@@ -104,6 +104,35 @@ impl RedbStore {
         Ok(())
     }
 
+    /// Loads many accounts and pending codes in one transaction (an import, or a benchmark's
+    /// data set). Accounts whose address or nickname is taken are skipped; returns how many
+    /// were added.
+    pub fn import(&self, users: &[User], codes: &[PendingCode]) -> Result<usize, Error> {
+        self.write(|txn| {
+            let mut added = 0;
+            let mut emails = txn.open_table(EMAILS)?;
+            let mut nicknames = txn.open_table(NICKNAMES)?;
+            let mut records = txn.open_table(USERS)?;
+            for user in users {
+                let key = nickname_key(&user.nickname);
+                if emails.get(user.email.as_str())?.is_some()
+                    || nicknames.get(key.as_str())?.is_some()
+                {
+                    continue;
+                }
+                emails.insert(user.email.as_str(), user.id.as_str())?;
+                nicknames.insert(key.as_str(), user.id.as_str())?;
+                records.insert(user.id.as_str(), encode(user).as_slice())?;
+                added += 1;
+            }
+            drop((emails, nicknames, records));
+            for code in codes {
+                put_code(txn, code)?;
+            }
+            Ok(added)
+        })
+    }
+
     /// Brings a database of an older schema up to [`SCHEMA_VERSION`], one step per version.
     fn migrate(_txn: &WriteTransaction, found: u64) -> Result<(), Error> {
         // Version 1 is the first layout: nothing older can exist, and each future version adds
@@ -182,6 +211,10 @@ impl Store for RedbStore {
 
     fn user(&self, id: &str) -> Result<Option<User>, Error> {
         record(&self.read_table(USERS)?, "users", id)
+    }
+
+    fn nickname_taken(&self, nickname_key: &str) -> Result<bool, Error> {
+        Ok(self.read_table(NICKNAMES)?.get(nickname_key)?.is_some())
     }
 
     fn user_by_email(&self, email: &str) -> Result<Option<User>, Error> {

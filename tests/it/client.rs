@@ -28,6 +28,15 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every header named `name`, in order (`set-cookie` comes once per cookie).
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The body as JSON (panics with the body if it is not).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)

@@ -5,11 +5,18 @@ mod client;
 mod harness;
 mod smtp;
 
+mod abuse;
 mod cli;
 mod codes;
+mod conceal;
 mod concurrency;
+mod cookies;
+mod cors;
+mod enumeration;
 mod flow;
 mod http;
+mod injection;
+mod lifecycle;
 mod link;
 mod mail;
 mod restart;

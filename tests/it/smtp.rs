@@ -3,7 +3,7 @@
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -83,6 +83,10 @@ pub struct Smtp {
     inbox: Arc<Inbox>,
     /// A 5xx code to answer `RCPT TO` with, or 0 for accepting everything.
     reject: Arc<AtomicU16>,
+    /// A 4xx code to answer `RCPT TO` with (a transient failure), or 0 for none.
+    defer: Arc<AtomicU16>,
+    /// How many `RCPT TO` were answered with the `defer` code.
+    deferred: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
 }
 
@@ -104,6 +108,8 @@ impl Smtp {
             addr,
             inbox: Arc::default(),
             reject: Arc::default(),
+            defer: Arc::default(),
+            deferred: Arc::default(),
             running: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -117,6 +123,7 @@ impl Smtp {
             self.reject.clone(),
             self.running.clone(),
         );
+        let (defer, deferred) = (self.defer.clone(), self.deferred.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if !running.load(Ordering::SeqCst) {
@@ -124,8 +131,12 @@ impl Smtp {
                 }
                 let Ok(stream) = stream else { continue };
                 let (inbox, reject) = (inbox.clone(), reject.clone());
+                let transient = Transient {
+                    code: defer.clone(),
+                    count: deferred.clone(),
+                };
                 thread::spawn(move || {
-                    let _ = session(stream, &inbox, reject.load(Ordering::SeqCst));
+                    let _ = session(stream, &inbox, reject.load(Ordering::SeqCst), &transient);
                 });
             }
         });
@@ -139,6 +150,17 @@ impl Smtp {
     /// Answer every `RCPT TO` with this permanent-failure code from now on.
     pub fn reject_with(&self, code: u16) {
         self.reject.store(code, Ordering::SeqCst);
+    }
+
+    /// Answer every `RCPT TO` with this transient-failure (4xx) code from now on; 0 accepts
+    /// again. The sender keeps such mail queued and retries it later.
+    pub fn defer_with(&self, code: u16) {
+        self.defer.store(code, Ordering::SeqCst);
+    }
+
+    /// How many recipients have been refused with the [`Smtp::defer_with`] code so far.
+    pub fn deferred(&self) -> usize {
+        self.deferred.load(Ordering::SeqCst)
     }
 
     /// Every message so far.
@@ -192,7 +214,18 @@ impl Drop for Smtp {
     }
 }
 
-fn session(stream: TcpStream, inbox: &Inbox, reject: u16) -> std::io::Result<()> {
+/// The transient refusal shared with every session: read at each `RCPT TO`.
+struct Transient {
+    code: Arc<AtomicU16>,
+    count: Arc<AtomicUsize>,
+}
+
+fn session(
+    stream: TcpStream,
+    inbox: &Inbox,
+    reject: u16,
+    transient: &Transient,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
     let mut input = BufReader::new(stream);
@@ -215,6 +248,12 @@ fn session(stream: TcpStream, inbox: &Inbox, reject: u16) -> std::io::Result<()>
         } else if command.starts_with("RCPT TO") {
             if reject >= 500 {
                 out.write_all(format!("{reject} 5.1.1 no such mailbox\r\n").as_bytes())?;
+                continue;
+            }
+            let defer = transient.code.load(Ordering::SeqCst);
+            if (400..500).contains(&defer) {
+                transient.count.fetch_add(1, Ordering::SeqCst);
+                out.write_all(format!("{defer} 4.3.0 try again later\r\n").as_bytes())?;
                 continue;
             }
             let addr = line.trim_end()[8..]
