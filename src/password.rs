@@ -1,8 +1,11 @@
-//! Argon2id password hashing on the blocking pool, bounded: at most one hash per core runs at
-//! once, at most `max_queue` more wait, and past that callers are turned away at once
-//! ([`Error::Overloaded`], `503`), so cheap requests never queue behind a login storm.
+//! Argon2id password hashing on its own threads, bounded: one thread per core, at most
+//! `max_queue` hashes waiting, and past that callers are turned away at once
+//! ([`Error::Overloaded`], `503`). The threads run at a lower scheduling priority than the
+//! async workers, so a login storm takes the idle CPU without making cheap requests
+//! (`token/verify`, `/me`) wait behind it.
 
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -24,12 +27,15 @@ pub enum Error {
     Internal(String),
 }
 
+/// Work for the hashing threads.
+type Job = Box<dyn FnOnce() + Send>;
+
 /// Hashes and verifies passwords with the configured Argon2id parameters.
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
-    /// One permit per core: the hashes that run.
-    running: Arc<Semaphore>,
+    /// Feeds the hashing threads; they stop when the last `Hasher` clone is dropped.
+    jobs: Arc<Sender<Job>>,
     /// Running plus waiting: admission control.
     admitted: Arc<Semaphore>,
     /// A hash of a random password with the same parameters, verified when an account does not
@@ -42,6 +48,26 @@ impl std::fmt::Debug for Hasher {
         f.debug_struct("Hasher")
             .field("params", &self.params)
             .finish_non_exhaustive()
+    }
+}
+
+/// A hashing thread: lower its priority, then take jobs until the queue closes.
+fn work_loop(queue: &Mutex<Receiver<Job>>) {
+    // Niceness 10: the scheduler prefers the async workers whenever both want a core (Linux;
+    // elsewhere the threads keep the default priority). Best effort: an unprivileged process
+    // may always lower its own priority.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+    loop {
+        // The lock is held only while waiting for the next job, never while hashing.
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 
@@ -77,33 +103,45 @@ impl Hasher {
         .map_err(|e| Error::Internal(e.to_string()))?;
         let dummy = hash_blocking(&params, &random::bytes::<16>())?;
         let cores = cores.max(1);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("latchkey-hash-{i}"))
+                .spawn(move || work_loop(&queue))
+                .map_err(|e| Error::Internal(format!("starting a hashing thread: {e}")))?;
+        }
         Ok(Self {
             params,
-            running: Arc::new(Semaphore::new(cores)),
+            jobs: Arc::new(jobs),
             admitted: Arc::new(Semaphore::new(cores + config.max_queue)),
             dummy: dummy.into(),
         })
     }
 
-    /// Runs `work` on the blocking pool once admitted and given a core.
+    /// Runs `work` on a hashing thread once admitted. The admission is held until the work is
+    /// done, even if the caller stops waiting.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let _admitted = self
+        let admitted = self
             .admitted
             .clone()
             .try_acquire_owned()
             .map_err(|_| Error::Overloaded)?;
-        let _core = self
-            .running
-            .clone()
-            .acquire_owned()
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+            drop(admitted);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Internal("the hashing threads stopped".into()))?;
+        result
             .await
-            .map_err(|_| Error::Overloaded)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|_| Error::Internal("a hashing thread failed".into()))?
     }
 
     /// Hashes a password into a PHC string.

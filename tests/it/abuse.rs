@@ -272,3 +272,39 @@ fn without_trusted_proxies_x_forwarded_for_is_ignored() {
         "no header at all",
     );
 }
+
+#[test]
+fn past_the_hashing_queue_logins_are_turned_away_at_once_with_503() {
+    let server = std::sync::Arc::new(TestServer::start_with(|c| {
+        c.set("passwords.max_queue", 0)
+            .set("passwords.argon2_memory_kib", 19_456)
+            .set("passwords.argon2_iterations", 2);
+    }));
+    server.verified_user("a@example.com", "Anna");
+    let parallel = 32;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(parallel));
+    let handles: Vec<_> = (0..parallel)
+        .map(|_| {
+            let (server, barrier) = (server.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                login(&server, "a@example.com", PASSWORD)
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let refused: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    for reply in &refused {
+        assert_eq!(reply.error(), "unavailable");
+        assert!(reply.header("retry-after").is_some());
+    }
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 503));
+    assert!(replies.iter().any(|r| r.status == 200), "some got through");
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if cores < parallel {
+        assert!(
+            !refused.is_empty(),
+            "with {cores} cores and no queue, {parallel} at once cannot all be hashed"
+        );
+    }
+}
