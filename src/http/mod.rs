@@ -10,7 +10,7 @@
 //! - `cookies`, `cors`, `client_ip`: cookie transport and CSRF, CORS, the client address
 
 mod auth;
-mod body;
+pub mod body;
 mod client_ip;
 mod cookies;
 mod cors;
