@@ -1,6 +1,7 @@
 //! The redb backend on a temporary file: every atomic operation and what survives a reopen.
 
 use super::*;
+use crate::store::SCHEMA_VERSION;
 
 struct Fixture {
     _dir: tempfile::TempDir,
