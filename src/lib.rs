@@ -4,10 +4,28 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (clap derive): `serve`, `init`, `token`, ...
+//! Entry points:
+//! - [`cli`]: the command line (clap derive): `serve`, `init`, `check-config`, `token`.
 //! - [`commands`]: what each subcommand does; `main` only calls [`commands::run`].
-//! - [`clock`]: wall-clock time, settable in unit tests.
+//! - [`config`]: defaults, `config.toml`, `LATCHKEY_*` and flags, validated into one `Config`.
+//! - [`app`]: the state every request shares, built once at start-up.
+//! - [`server`]: the accept loop, connection limits and the graceful drain.
+//!
+//! The service:
+//! - [`http`]: the route table, handlers, body parsing, cookies, CORS, the error mapping.
+//! - [`accounts`]: one function per use case (sign-up, verify, log-in, refresh, reset, ...).
+//! - [`store`]: the `Store` trait (every atomic operation) and its redb backend.
+//! - [`mail`]: templates, the durable outbox and its worker, transports.
+//!
+//! Building blocks:
 //! - [`jwt`]: the token core. HS256 on `ring`, strict and canonical, no I/O.
+//! - [`codes`]: pending verification codes in moka, written through to the store.
+//! - [`revoked`]: ended sessions, checked on every authenticated request.
+//! - [`password`]: argon2id on dedicated low-priority threads, with admission control.
+//! - [`limits`]: per-IP and per-address rate limits with bounded memory.
+//! - [`input`]: email, nickname and password, checked and normalized at the edge.
+//! - [`metrics`]: the Prometheus metrics.
+//! - [`random`], [`secret`], [`clock`]: the CSPRNG, redacted secrets, settable time.
 
 pub mod accounts;
 pub mod app;

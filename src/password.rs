@@ -91,7 +91,7 @@ fn verify_blocking(password: &[u8], phc: &str) -> Result<bool, Error> {
 }
 
 impl Hasher {
-    /// Prepares a hasher; computes the dummy hash, so call it from the blocking pool or at
+    /// Prepares a hasher and starts its threads; computes the dummy hash, so call it at
     /// start-up.
     pub fn build(config: &Passwords, cores: usize) -> Result<Self, Error> {
         let params = Params::new(
