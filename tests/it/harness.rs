@@ -156,6 +156,11 @@ impl TestServer {
         self.addr = addr.parse().unwrap();
     }
 
+    /// The server's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// Everything the server wrote to stderr.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()

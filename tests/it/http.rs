@@ -141,3 +141,25 @@ fn metrics_are_prometheus_text_with_the_spec_names() {
         assert!(text.contains(name), "{name} missing:\n{text}");
     }
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_fields() {
+    let server = TestServer::start_with(|c| {
+        c.set("log.format", "json");
+    });
+    assert_eq!(server.get("/healthz").status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "request" && l["span"]["path"] == "/healthz")
+        .unwrap_or_else(|| panic!("no request line:\n{log}"));
+    assert_eq!(request["fields"]["status"], 200);
+    assert_eq!(request["span"]["method"], "GET");
+    assert!(request["span"]["id"].is_string());
+    assert!(request["fields"]["latency_us"].is_number());
+}

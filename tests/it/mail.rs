@@ -91,3 +91,34 @@ fn a_permanent_refusal_parks_the_mail() {
     assert!(server.log().contains("parked"));
     assert!(server.smtp.all().is_empty());
 }
+
+#[test]
+fn the_file_transport_writes_eml_files_with_the_code_line() {
+    let server = TestServer::start_with(|c| {
+        c.set("mail.transport", "file");
+    });
+    server.signup("a@example.com", "Anna");
+    let dir = server.data_dir().join("mail");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        let eml = files
+            .iter()
+            .find(|f| f.path().extension().is_some_and(|e| e == "eml"));
+        if let Some(eml) = eml {
+            break std::fs::read_to_string(eml.path()).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no .eml in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(text.contains("To: a@example.com"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("Code: ")), "{text}");
+    assert!(server.smtp.all().is_empty(), "nothing went over SMTP");
+    assert!(server.log().contains("mail written"));
+}
