@@ -191,9 +191,17 @@ fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, Sta
         stored.push(key);
     }
     let (signing, rest) = if let Some(secret) = &config.tokens.secret {
+        // The configured secret signs from now on: database keys that were signing are retired
+        // as of now, so they verify only until the tokens they signed can have expired.
+        if stored.iter().any(|k| k.retired_at.is_none()) {
+            store.retire_signing_keys(now)?;
+            for key in stored.iter_mut().filter(|k| k.retired_at.is_none()) {
+                key.retired_at = Some(now);
+            }
+        }
+        let kid = Key::kid_for_secret(secret.expose());
         (
-            Key::from_secret(&Key::kid_for_secret(secret.expose()), secret.expose())
-                .map_err(bad)?,
+            Key::from_secret(&kid, secret.expose()).map_err(bad)?,
             &stored[..],
         )
     } else {
@@ -215,4 +223,38 @@ fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, Sta
         }
     }
     Ok(ring)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Flags, encode_secret};
+
+    fn config(secret: Option<&str>) -> Config {
+        let env = secret.map(|s| ("LATCHKEY_TOKENS__SECRET".to_owned(), s.to_owned()));
+        let file = "[tokens]\nrefresh_ttl = \"100s\"\naccess_ttl = \"10s\"\n";
+        Config::from_sources(Some((Path::new("t.toml"), file)), env, &Flags::default()).unwrap()
+    }
+
+    #[test]
+    fn a_configured_secret_retires_the_database_keys_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(&dir.path().join("db")).unwrap();
+        let first = key_ring(&config(None), &store, 1000).unwrap();
+        let db_kid = first.signing_key().kid().to_owned();
+        let secret = encode_secret(&[9; 32]);
+        let with_secret = key_ring(&config(Some(&secret)), &store, 2000).unwrap();
+        assert_ne!(with_secret.signing_key().kid(), db_kid);
+        assert!(
+            with_secret.get(&db_kid).is_some(),
+            "still verifies what it signed"
+        );
+        // Restarts do not push the retirement forward: 100 s after the first one it is gone.
+        let later = key_ring(&config(Some(&secret)), &store, 2050).unwrap();
+        assert!(later.get(&db_kid).is_some());
+        let expired = key_ring(&config(Some(&secret)), &store, 2101).unwrap();
+        assert!(expired.get(&db_kid).is_none());
+    }
 }

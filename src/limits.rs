@@ -91,6 +91,16 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Keyed<K> {
     }
 }
 
+/// The key a client is limited under: its IPv4 address, or its IPv6 /64. A single IPv6
+/// subscriber is usually given a whole /64, so counting its addresses apart would hand one
+/// client 2^64 budgets.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
 /// Whole seconds to wait, at least 1.
 fn seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
@@ -111,6 +121,9 @@ pub struct Limits {
     failed_logins: Option<Keyed<String>>,
     /// Addresses whose failed-login budget is spent, until it has a cell again.
     blocked: Cache<String, Instant>,
+    /// One password check at a time per address, so parallel guesses cannot all pass the
+    /// budget check before any of them is counted.
+    turns: Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -150,6 +163,10 @@ impl Limits {
                 .max_capacity(capacity)
                 .expire_after(UntilDeadline)
                 .build(),
+            turns: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(Duration::from_secs(60))
+                .build(),
         }
     }
 
@@ -160,9 +177,17 @@ impl Limits {
         };
         limiter
             .limiter
-            .check_key(&ip)
+            .check_key(&client_key(ip))
             .map(drop)
             .map_err(|not_until| seconds(not_until.wait_time_from(DefaultClock::default().now())))
+    }
+
+    /// Waits for this address's turn at a password check (when failed log-ins are limited):
+    /// checks of one address run one after another, so each sees the failures before it.
+    pub async fn password_turn(&self, email: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        self.failed_logins.as_ref()?;
+        let turn = self.turns.get_with(email.to_owned(), Arc::default);
+        Some(turn.lock_owned().await)
     }
 
     /// Whether `email` has used up its failed log-ins; `Some` holds the seconds to wait.
@@ -239,6 +264,29 @@ mod tests {
             Ok(()),
             "other limits unaffected"
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_slash_64() {
+        let limits = Limits::new(&config(Some(rate(2, 60))));
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(limits.check(Limit::Login, ip("2001:db8:1:2::1")), Ok(()));
+        assert_eq!(
+            limits.check(Limit::Login, ip("2001:db8:1:2:ffff::9")),
+            Ok(())
+        );
+        assert!(
+            limits
+                .check(Limit::Login, ip("2001:db8:1:2:abcd::1"))
+                .is_err(),
+            "same /64"
+        );
+        assert_eq!(
+            limits.check(Limit::Login, ip("2001:db8:1:3::1")),
+            Ok(()),
+            "another /64"
+        );
+        assert_eq!(client_key(ip("::ffff:10.0.0.1")), ip("10.0.0.1"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::app::App;
 use crate::http;
@@ -31,9 +31,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_header_bytes);
+    // HTTP/2 peers that stop answering pings are dropped after the same delay.
     builder
         .http2()
         .timer(TokioTimer::new())
+        .keep_alive_interval(limits.header_timeout)
+        .keep_alive_timeout(limits.header_timeout)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     let grace = limits.shutdown_grace;
     let mut shutdown = std::pin::pin!(shutdown);
@@ -58,8 +61,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let first_request = Arc::new(Notify::new());
+        let arrived = first_request.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
+            arrived.notify_one();
             async move { Ok::<_, Infallible>(http::handle(&app, req, peer).await) }
         });
         let connection = graceful.watch(
@@ -67,8 +73,25 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 .serve_connection(TokioIo::new(stream), service)
                 .into_owned(),
         );
+        let first_deadline = limits.header_timeout;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            // hyper's header timer starts only once it knows the protocol; a client that sends
+            // nothing at all would hold its slot forever without this deadline.
+            let outcome = tokio::select! {
+                outcome = &mut connection => Some(outcome),
+                () = first_request.notified() => None,
+                () = tokio::time::sleep(first_deadline) => {
+                    tracing::debug!(peer = %peer, "no request in time: closing");
+                    drop(slot);
+                    return;
+                }
+            };
+            let outcome = match outcome {
+                Some(outcome) => outcome,
+                None => connection.await,
+            };
+            if let Err(e) = outcome {
                 tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
             }
             drop(slot);

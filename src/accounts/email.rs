@@ -8,9 +8,14 @@ use super::{Error, Problems, UserView, current_user};
 use crate::app::App;
 use crate::input::{Email, Password};
 use crate::mail::Kind;
+use crate::random;
 use crate::store::{Effect, Purpose};
 
 /// Sends a code to `new_email` and a notice to the current address.
+///
+/// A taken `new_email` is `409 email_taken`, unless `accounts.conceal_existing`: then the
+/// answer, the notice to the current address and the pending code (a decoy no guess can
+/// match) are as for a free address, and the owner of `new_email` is told someone tried.
 pub async fn request_email_change(
     app: &App,
     who: &Authenticated,
@@ -24,7 +29,8 @@ pub async fn request_email_change(
         problems.add("new_email", "is already your address");
         problems.check_all()?;
     }
-    if app.store.user_by_email(new_email.as_str())?.is_some() {
+    let owner = app.store.user_by_email(new_email.as_str())?;
+    if owner.is_some() && !app.config.conceal_existing {
         return Err(Error::EmailTaken);
     }
     // The code is filed under the current address (it is the account's), aimed at the new one.
@@ -41,7 +47,18 @@ pub async fn request_email_change(
         &user,
         new_email.as_str(),
     );
-    super::send_code(app, issued, vec![code, notice]).await
+    let mails = match owner {
+        None => vec![code, notice],
+        Some(owner) => {
+            issued.pending.code_mac = random::bytes::<32>();
+            vec![
+                notice,
+                app.mailer
+                    .notice(Kind::ExistingAccount, &owner.email, &owner, ""),
+            ]
+        }
+    };
+    super::send_code(app, issued, mails).await
 }
 
 /// Moves the account to the address the code was sent to.

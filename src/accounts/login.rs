@@ -1,6 +1,6 @@
 //! Log-in, and the password check every flow that asks for a password shares: against a dummy
-//! hash when the address is unknown (so both failures take the same time), and counted against
-//! the address's failed-login budget when wrong.
+//! hash when the address is unknown (so both failures take the same time), one check at a time
+//! per address, and counted against the address's failed-login budget when wrong.
 
 use super::tokens::{TokenPair, new_refresh, pair};
 use super::{Error, UserView};
@@ -15,6 +15,7 @@ pub(super) async fn check_password(
     email: &Email,
     password: Password,
 ) -> Result<User, Error> {
+    let _turn = app.limits.password_turn(email.as_str()).await;
     if let Some(retry_after) = app.limits.login_blocked(email.as_str()) {
         app.metrics.login("rate_limited");
         return Err(Error::RateLimited { retry_after });
@@ -36,6 +37,7 @@ pub(super) async fn confirm_password(
     user: &User,
     password: Password,
 ) -> Result<(), Error> {
+    let _turn = app.limits.password_turn(&user.email).await;
     if let Some(retry_after) = app.limits.login_blocked(&user.email) {
         return Err(Error::RateLimited { retry_after });
     }
@@ -77,7 +79,15 @@ pub async fn login(
         revoked_at: None,
     };
     let tokens = pair(app, &user.id, &session.id, &session.refresh);
-    app.blocking(move |s| s.create_session(&session)).await?;
+    // The password checked may have been changed or reset while it was being checked; then
+    // this session must not outlive the change.
+    let checked = user.password_hash.clone();
+    if !app
+        .blocking(move |s| s.create_session(&session, &checked))
+        .await?
+    {
+        return Err(Error::InvalidCredentials);
+    }
     app.metrics.login("success");
     Ok((tokens, UserView::from(&user)))
 }

@@ -121,6 +121,8 @@ pub enum TokenProblem {
     Revoked,
     /// A rotated-away refresh token was presented again; its session is now ended.
     Reused,
+    /// A refresh token its session no longer accepts (rotated away, past the grace window).
+    Superseded,
 }
 
 impl From<jwt::Error> for Error {

@@ -34,9 +34,12 @@ pub async fn change_password(
     confirm_password(app, &user, current).await?;
     let hash = app.hasher.hash(new).await?;
     let (now, sid) = (app.now(), who.claims.sid.to_string());
-    let ended = app
-        .blocking(move |s| s.set_password(&user.id, &hash, Some(&sid), now))
+    let checked = user.password_hash.clone();
+    let changed = app
+        .blocking(move |s| s.set_password(&user.id, &checked, &hash, Some(&sid), now))
         .await?;
+    // `None`: the password changed (a reset, another change) since it was checked here.
+    let ended = changed.ok_or(Error::InvalidCredentials)?;
     app.revoked.add(ended);
     Ok(())
 }
@@ -51,9 +54,12 @@ pub async fn delete_account(
     let user = current_user(app, who)?;
     confirm_password(app, &user, password).await?;
     let now = app.now();
-    let Some(deleted) = app.blocking(move |s| s.delete_user(&user.id, now)).await? else {
-        return Err(Error::Token(super::TokenProblem::Revoked));
-    };
+    let checked = user.password_hash.clone();
+    let deleted = app
+        .blocking(move |s| s.delete_user(&user.id, &checked, now))
+        .await?;
+    // `None`: the password changed (or the account went) since it was checked here.
+    let deleted = deleted.ok_or(Error::InvalidCredentials)?;
     app.revoked.add(deleted.ended);
     for (purpose, email) in deleted.codes {
         app.codes.forget(purpose, &email);

@@ -1,29 +1,42 @@
-//! Password reset: a code to the address, then a new password for whoever has it. The request
-//! answers the same for every address in about the same time: both paths do one read and one
-//! durable write.
+//! Password reset: a code to the address, then a new password for whoever has it.
+//!
+//! Nothing here may tell a registered address from an unknown one. An unknown address gets a
+//! decoy: a pending code that no guess can match, stored, rate-limited and counted exactly like
+//! a real one, so the request, and every later guess at the confirmation, answer alike and take
+//! alike.
 
 use super::Error;
 use super::verify::{attempt, redeem};
 use crate::app::App;
 use crate::input::{Email, Password};
 use crate::mail::Kind;
-use crate::store::{Effect, Purpose};
+use crate::random;
+use crate::store::{Effect, Purpose, User};
 
-/// Mails a reset code if `email` has an account and the resend interval has passed; otherwise
-/// does the same amount of work and sends nothing.
+/// Mails a reset code if `email` has an account and the resend interval has passed; for an
+/// unknown address, stores a decoy code and sends nothing.
 pub async fn request_reset(app: &App, email: Email) -> Result<(), Error> {
-    let (now, interval) = (app.now(), app.config.codes.resend_interval.as_secs());
-    let Some(user) = app.store.user_by_email(email.as_str())? else {
-        let email = email.as_str().to_owned();
-        // Nothing is sent either way; the write is there so both paths cost the same.
-        let _ = app
-            .blocking(move |s| s.queue_limited(Purpose::Reset, &email, None, now, interval))
-            .await?;
-        return Ok(());
-    };
-    let issued = app.codes.issue(Purpose::Reset, &user.email, &user.id, now);
+    let now = app.now();
+    let account = app.store.user_by_email(email.as_str())?;
+    let decoy = account.is_none();
+    let user = account.unwrap_or_else(|| User {
+        id: String::new(),
+        email: email.as_str().to_owned(),
+        nickname: String::new(),
+        password_hash: String::new(),
+        is_active: false,
+        created_at: now,
+    });
+    let mut issued = app.codes.issue(Purpose::Reset, &user.email, &user.id, now);
+    // Rendered on both paths, so both do the same work; only the real one is queued.
     let mail = app.mailer.code(Kind::Reset, &user.email, &user, &issued);
-    match super::send_code(app, issued, vec![mail]).await {
+    let mails = if decoy {
+        issued.pending.code_mac = random::bytes::<32>();
+        Vec::new()
+    } else {
+        vec![mail]
+    };
+    match super::send_code(app, issued, mails).await {
         Ok(()) | Err(Error::RateLimited { .. }) => Ok(()),
         Err(e) => Err(e),
     }

@@ -96,7 +96,7 @@ async fn conceal(
         app.config.codes.resend_interval.as_secs(),
     );
     if app
-        .blocking(move |s| s.queue_limited(Purpose::Signup, &email, Some(&notice), now, interval))
+        .blocking(move |s| s.queue_limited(Purpose::Signup, &email, &[notice], now, interval))
         .await?
         .is_ok()
     {

@@ -126,9 +126,27 @@ pub fn authenticate(app: &App, token: Option<&str>) -> Result<Authenticated, Err
     check(app, token, &app.rules.access).map(|claims| Authenticated { claims })
 }
 
-/// `token/verify`: any live latchkey token, access or refresh; the claims say which.
+/// `token/verify`: any live latchkey token, access or refresh; the claims say which. A refresh
+/// token is live only while its session accepts it: the current one, or the one rotated away
+/// within the grace window.
 pub fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Error> {
-    check(app, token, &app.rules.any)
+    let claims = check(app, token, &app.rules.any)?;
+    if claims.token_type == TokenType::Refresh {
+        let session = app
+            .store
+            .session(&claims.sid)?
+            .filter(|s| s.revoked_at.is_none());
+        let session = session.ok_or(Error::Token(TokenProblem::Revoked))?;
+        let grace_ms = app.config.tokens.reuse_grace.as_millis() as u64;
+        let now_ms = app.clock.now_ms();
+        let in_grace = session.previous.as_ref().is_some_and(|p| {
+            p.jti == claims.jti.as_str() && now_ms <= p.at_ms.saturating_add(grace_ms)
+        });
+        if session.refresh.jti != claims.jti.as_str() && !in_grace {
+            return Err(Error::Token(TokenProblem::Superseded));
+        }
+    }
+    Ok(claims)
 }
 
 /// Rotates a refresh token: a new pair for the current token; within the grace window, the

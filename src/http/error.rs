@@ -188,6 +188,7 @@ impl From<TokenProblem> for ApiError {
             }
             TokenProblem::Invalid(_) => ("token_invalid", "The token is not valid."),
             TokenProblem::Revoked => ("token_revoked", "The session of this token has ended."),
+            TokenProblem::Superseded => ("token_invalid", "This refresh token has been replaced."),
             TokenProblem::Reused => (
                 "token_reused",
                 "This refresh token was already used; the session has been ended.",

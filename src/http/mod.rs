@@ -146,7 +146,7 @@ pub const ROUTES: &[(&str, Route, &str, Option<Limit>)] = &[
         "/api/accounts/email/change",
         Route::EmailChange,
         "POST",
-        None,
+        Some(Limit::Resend),
     ),
     (
         "/api/accounts/email/change/confirm",

@@ -24,8 +24,18 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> Response {
 }
 
 /// An HTML page, locked down: no scripts, no framing, no referrer (the page's URL may hold a
-/// link token), no caching.
+/// link token), no caching; forms post only to this origin.
 pub fn html(status: StatusCode, page: String) -> Response {
+    html_posting_to(status, page, None)
+}
+
+/// [`html`], whose forms may also lead to `origin` (browsers hold a form's redirect to the
+/// page's `form-action` too).
+pub fn html_posting_to(status: StatusCode, page: String, origin: Option<&str>) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'",
+        origin.map(|o| format!(" {o}")).unwrap_or_default()
+    );
     let mut response = http::Response::new(Full::new(Bytes::from(page)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -34,10 +44,10 @@ pub fn html(status: StatusCode, page: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
-    );
+    let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+    });
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -192,6 +192,8 @@ pub trait Store: Send + Sync {
     fn signing_keys(&self) -> Result<Vec<StoredKey>, Error>;
     /// Adds a signing key and retires the current ones (they keep verifying).
     fn add_signing_key(&self, key: &StoredKey) -> Result<(), Error>;
+    /// Retires every stored key still signing, as of `at` (a configured secret took over).
+    fn retire_signing_keys(&self, at: u64) -> Result<(), Error>;
 
     /// The account with this id.
     fn user(&self, id: &str) -> Result<Option<User>, Error>;
@@ -223,14 +225,13 @@ pub trait Store: Send + Sync {
         mails: &[NewMail],
         resend_interval: u64,
     ) -> Result<Result<(), TooSoon>, Error>;
-    /// Queues a mail that counts as a send for (purpose, address), unless the resend interval
-    /// has not passed (a notice that must not become a mail bomb). With no mail it only records
-    /// the send, which costs the same as the real thing.
+    /// Queues mails that count as a send for (purpose, address), unless the resend interval
+    /// has not passed (a notice that must not become a mail bomb).
     fn queue_limited(
         &self,
         purpose: Purpose,
         email: &str,
-        mail: Option<&NewMail>,
+        mails: &[NewMail],
         now: u64,
         resend_interval: u64,
     ) -> Result<Result<(), TooSoon>, Error>;
@@ -248,20 +249,26 @@ pub trait Store: Send + Sync {
         user_id: &str,
         nickname: &str,
     ) -> Result<Option<Result<User, Conflict>>, Error>;
-    /// Sets a new password hash and ends every session of the user but `keep`.
+    /// Replaces the password hash `checked` (the one just verified) with `hash`, and ends every
+    /// session of the user but `keep`; `None` if the account is gone or its password changed
+    /// meanwhile.
     fn set_password(
         &self,
         user_id: &str,
+        checked: &str,
         hash: &str,
         keep: Option<&str>,
         now: u64,
-    ) -> Result<Vec<Ended>, Error>;
-    /// Deletes an account with its indexes, sessions, pending codes and mail; the address and
-    /// nickname are free again. Returns the ended sessions and the removed codes' keys.
-    fn delete_user(&self, user_id: &str, now: u64) -> Result<Option<Deleted>, Error>;
+    ) -> Result<Option<Vec<Ended>>, Error>;
+    /// Deletes an account with its indexes, sessions, pending codes and mail, if its password
+    /// hash is still `checked`; the address and nickname are free again. Returns the ended
+    /// sessions and the removed codes' keys.
+    fn delete_user(&self, user_id: &str, checked: &str, now: u64)
+    -> Result<Option<Deleted>, Error>;
 
-    /// Saves a new session.
-    fn create_session(&self, session: &Session) -> Result<(), Error>;
+    /// Saves a new session, if its account's password hash is still `checked` (the one the
+    /// log-in verified); `false` if it changed meanwhile or the account is gone.
+    fn create_session(&self, session: &Session, checked: &str) -> Result<bool, Error>;
     /// The session with this id.
     fn session(&self, sid: &str) -> Result<Option<Session>, Error>;
     /// Presents refresh token `jti` to session `sid` (see [`Rotation`]); on reuse, revokes the

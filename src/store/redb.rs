@@ -79,21 +79,15 @@ impl Store for RedbStore {
 
     fn add_signing_key(&self, key: &StoredKey) -> Result<(), Error> {
         self.write(|txn| {
-            let mut table = txn.open_table(KEYS)?;
-            let live: Vec<StoredKey> = table
-                .iter()?
-                .map(|row| decode::<StoredKey>("keys", row?.1.value()))
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter(|k| k.retired_at.is_none())
-                .collect();
-            for mut old in live {
-                old.retired_at = Some(key.created_at);
-                table.insert(old.kid.as_str(), encode(&old).as_slice())?;
-            }
-            table.insert(key.kid.as_str(), encode(key).as_slice())?;
+            txn::retire_keys(txn, key.created_at)?;
+            txn.open_table(KEYS)?
+                .insert(key.kid.as_str(), encode(key).as_slice())?;
             Ok(())
         })
+    }
+
+    fn retire_signing_keys(&self, at: u64) -> Result<(), Error> {
+        self.write(|txn| txn::retire_keys(txn, at))
     }
 
     fn user(&self, id: &str) -> Result<Option<User>, Error> {
@@ -193,7 +187,7 @@ impl Store for RedbStore {
         &self,
         purpose: Purpose,
         email: &str,
-        mail: Option<&NewMail>,
+        mails: &[NewMail],
         now: u64,
         resend_interval: u64,
     ) -> Result<Result<(), TooSoon>, Error> {
@@ -203,7 +197,7 @@ impl Store for RedbStore {
             }
             txn.open_table(SENDS)?
                 .insert(code_key(purpose, email).as_str(), now)?;
-            if let Some(mail) = mail {
+            for mail in mails {
                 enqueue(txn, mail)?;
             }
             Ok(Ok(()))
@@ -291,35 +285,48 @@ impl Store for RedbStore {
     fn set_password(
         &self,
         user_id: &str,
+        checked: &str,
         hash: &str,
         keep: Option<&str>,
         now: u64,
-    ) -> Result<Vec<Ended>, Error> {
+    ) -> Result<Option<Vec<Ended>>, Error> {
         self.write(|txn| {
-            let Some(mut user) = record::<User>(&txn.open_table(USERS)?, "users", user_id)? else {
-                return Ok(Vec::new());
+            let user = record::<User>(&txn.open_table(USERS)?, "users", user_id)?;
+            let Some(mut user) = user.filter(|u| u.password_hash == checked) else {
+                return Ok(None);
             };
             hash.clone_into(&mut user.password_hash);
             txn.open_table(USERS)?
                 .insert(user_id, encode(&user).as_slice())?;
-            end_user_sessions(txn, user_id, keep, now)
+            end_user_sessions(txn, user_id, keep, now).map(Some)
         })
     }
 
-    fn delete_user(&self, user_id: &str, now: u64) -> Result<Option<Deleted>, Error> {
+    fn delete_user(
+        &self,
+        user_id: &str,
+        checked: &str,
+        now: u64,
+    ) -> Result<Option<Deleted>, Error> {
         self.write(|txn| {
             let user = record::<User>(&txn.open_table(USERS)?, "users", user_id)?;
-            user.map(|user| delete_user(txn, &user, now)).transpose()
+            user.filter(|u| u.password_hash == checked)
+                .map(|user| delete_user(txn, &user, now))
+                .transpose()
         })
     }
 
-    fn create_session(&self, session: &Session) -> Result<(), Error> {
+    fn create_session(&self, session: &Session, checked: &str) -> Result<bool, Error> {
         self.write(|txn| {
+            let user = record::<User>(&txn.open_table(USERS)?, "users", &session.user_id)?;
+            if user.is_none_or(|u| u.password_hash != checked) {
+                return Ok(false);
+            }
             txn.open_table(SESSIONS)?
                 .insert(session.id.as_str(), encode(session).as_slice())?;
             txn.open_multimap_table(USER_SESSIONS)?
                 .insert(session.user_id.as_str(), session.id.as_str())?;
-            Ok(())
+            Ok(true)
         })
     }
 
@@ -497,6 +504,8 @@ impl Store for RedbStore {
                 txn.open_multimap_table(USER_SESSIONS)?
                     .remove(session.user_id.as_str(), session.id.as_str())?;
             }
+            // Ended sessions of deleted accounts have no session row left to find them by.
+            txn.open_table(REVOKED)?.retain(|_, exp| exp > now)?;
             purged.sessions = dead.len();
             Ok(purged)
         })

@@ -308,3 +308,34 @@ fn past_the_hashing_queue_logins_are_turned_away_at_once_with_503() {
         );
     }
 }
+
+#[test]
+fn parallel_wrong_passwords_cannot_outrun_the_failed_login_budget() {
+    let server = std::sync::Arc::new(TestServer::start_with(|c| {
+        c.set("rate_limits.failed_logins_per_email", "5/h");
+    }));
+    server.verified_user("a@example.com", "Anna");
+    let handles: Vec<_> = (0..30)
+        .map(|i| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                login(&server, "a@example.com", &format!("wrong password {i}")).status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        25,
+        "{statuses:?}"
+    );
+    assert_limited(
+        &login(&server, "a@example.com", PASSWORD),
+        "the right password after the budget",
+    );
+}

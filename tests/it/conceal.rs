@@ -131,3 +131,41 @@ fn without_conceal_existing_a_taken_address_is_email_taken_and_mails_nobody() {
             .all(|m| !m.subject().contains("tried"))
     );
 }
+
+#[test]
+fn with_conceal_existing_an_email_change_to_a_taken_address_looks_like_any_other() {
+    let server = TestServer::start_with(|c| {
+        c.set("accounts.conceal_existing", true);
+    });
+    server.verified_user("owner@example.com", "Owner");
+    server.verified_user("mover@example.com", "Mover");
+    let access = server.login("mover@example.com")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let change = |to: &str| {
+        server.bearer(
+            "POST",
+            "/api/accounts/email/change",
+            &access,
+            Some(&json!({"new_email": to, "password": PASSWORD})),
+        )
+    };
+    let taken = change("owner@example.com");
+    let free = change("free@example.com");
+    assert_eq!((taken.status, free.status), (202, 202));
+    assert_eq!(taken.body, free.body);
+    // The mover's own address hears about both attempts alike; the owner is told, not sent a code.
+    server
+        .smtp
+        .wait_for_nth("mover@example.com", 3, Duration::from_secs(10));
+    let owner_mail = server
+        .smtp
+        .wait_for_nth("owner@example.com", 2, Duration::from_secs(10));
+    assert!(
+        owner_mail.subject().contains("tried"),
+        "{}",
+        owner_mail.subject()
+    );
+    assert!(owner_mail.line_after("Code: ").is_none());
+}

@@ -163,3 +163,26 @@ fn json_logs_are_one_object_per_line_with_the_request_fields() {
     assert!(request["span"]["id"].is_string());
     assert!(request["fields"]["latency_us"].is_number());
 }
+
+#[test]
+fn connections_that_never_send_a_request_are_closed_and_free_their_slot() {
+    let server = TestServer::start_with(|c| {
+        c.set("server.max_connections", 4)
+            .set("server.header_timeout", "1s");
+    });
+    let silent: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    for mut socket in silent {
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        match socket.read(&mut [0; 16]) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("the server kept a silent connection open: {other:?}"),
+        }
+    }
+    assert_eq!(server.get("/healthz").status, 200);
+}

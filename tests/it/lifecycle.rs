@@ -826,3 +826,29 @@ fn the_new_endpoints_want_json() {
     }
     assert_eq!(me(&server, &access).status, 200);
 }
+
+#[test]
+fn guesses_at_reset_confirm_answer_alike_for_known_and_unknown_addresses() {
+    let server = TestServer::start();
+    server.verified_user("known@example.com", "Known");
+    assert_eq!(reset(&server, "known@example.com").status, 202);
+    assert_eq!(reset(&server, "nobody@example.com").status, 202);
+    let known_code = nth_mail(&server, "known@example.com", 2, "Reset").code();
+    let guess = wrong(&known_code);
+    // Five wrong guesses void the code, then even the right one is refused: for the unknown
+    // address the same happens to its decoy, so the answers cannot tell the two apart.
+    let answers = |email: &str| -> Vec<(u16, String)> {
+        (0..7)
+            .map(|_| status_error(&confirm_reset(&server, email, &guess)))
+            .collect()
+    };
+    let known = answers("known@example.com");
+    let unknown = answers("nobody@example.com");
+    assert_eq!(known, unknown);
+    assert_eq!(known[4], err(400, "invalid_code"));
+    assert_eq!(known[5], err(429, "too_many_attempts"));
+    assert!(
+        server.smtp.to("nobody@example.com").is_empty(),
+        "a decoy mails nothing"
+    );
+}

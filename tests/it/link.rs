@@ -158,3 +158,30 @@ fn using_the_code_kills_the_link_and_the_other_way_round() {
     );
     assert_eq!(code_after.error(), "invalid_code");
 }
+
+#[test]
+fn the_confirm_page_lets_its_form_lead_to_the_configured_redirect() {
+    let server = TestServer::start_with(|c| {
+        c.set(
+            "links.verified_redirect",
+            "https://app.example.com/welcome?from=mail",
+        );
+    });
+    server.signup("f@example.com", "Fred");
+    let (path, _) = link(&server, "f@example.com");
+    let page = server.get(&path);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self' https://app.example.com;"),
+        "{csp}"
+    );
+    let plain = TestServer::start();
+    plain.signup("g@example.com", "Gina");
+    let (path, _) = link(&plain, "g@example.com");
+    let csp = plain
+        .get(&path)
+        .header("content-security-policy")
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
+}

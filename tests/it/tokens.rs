@@ -201,3 +201,29 @@ fn logout_of_one_session_leaves_the_others() {
     );
     assert_eq!(bad_body.error(), "validation_failed");
 }
+
+#[test]
+fn token_verify_refuses_a_refresh_token_its_session_replaced() {
+    let server = TestServer::start_with(|c| {
+        c.set("tokens.reuse_grace", "1s");
+    });
+    server.verified_user("a@example.com", "Anna");
+    let r1 = s(&server.login("a@example.com")["refresh_token"]);
+    let r2 = s(&refresh(&server, &r1).json()["refresh_token"]);
+    let check =
+        |token: &str| server.post_json("/api/accounts/token/verify", &json!({"token": token}));
+    assert_eq!(
+        check(&r1).status,
+        200,
+        "the predecessor is live within the grace"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let old = check(&r1);
+    assert_eq!((old.status, old.error()), (401, "token_invalid".into()));
+    assert_eq!(check(&r2).status, 200);
+    assert_eq!(
+        refresh(&server, &r2).status,
+        200,
+        "verifying the old one did not end the session"
+    );
+}

@@ -54,10 +54,19 @@ pub fn verify_link_page(app: &App, req: &Request) -> Response {
         .map(|(_, v)| v);
     match token {
         Some(token) if accounts::link_page(app, &token) == accounts::LinkPage::Confirm => {
-            respond::html(StatusCode::OK, pages::confirm(&token))
+            respond::html_posting_to(StatusCode::OK, pages::confirm(&token), redirect_origin(app))
         }
         _ => respond::html(StatusCode::BAD_REQUEST, pages::invalid_link()),
     }
+}
+
+/// The origin of `links.verified_redirect` when it points elsewhere: the confirm form's post
+/// ends in a redirect there, which the page's CSP must allow.
+fn redirect_origin(app: &App) -> Option<&str> {
+    let url = app.config.verified_redirect.as_deref()?;
+    let (scheme, rest) = url.split_once("://")?;
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&url[..scheme.len() + 3 + host_end])
 }
 
 /// `POST /api/accounts/verify-email/link`: JSON `{token}`, or the link page's form, which is

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::SCHEMA_VERSION;
+use crate::store::tables::REVOKED;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -273,6 +274,15 @@ fn session(sid: &str, user_id: &str, jti: &str) -> Session {
     }
 }
 
+/// Saves a session, creating its account first if the test has not.
+fn add_session(f: &Fixture, s: &Session) {
+    if f.store.user(&s.user_id).unwrap().is_none() {
+        let owner = user(&s.user_id, &format!("{}@example.com", s.user_id));
+        f.store.import(&[owner], &[]).unwrap();
+    }
+    assert!(f.store.create_session(s, "$argon2id$stub").unwrap());
+}
+
 fn next(jti: &str) -> RefreshState {
     RefreshState {
         jti: jti.into(),
@@ -285,7 +295,7 @@ fn next(jti: &str) -> RefreshState {
 #[test]
 fn rotation_grace_and_reuse() {
     let f = fixture();
-    f.store.create_session(&session("s1", "u1", "r1")).unwrap();
+    add_session(&f, &session("s1", "u1", "r1"));
     let warn = mail("a@example.com");
     let Rotation::Rotated(s) = f
         .store
@@ -335,14 +345,52 @@ fn rotation_grace_and_reuse() {
 }
 
 #[test]
+fn a_session_is_refused_when_the_password_changed_after_it_was_checked() {
+    let f = fixture();
+    signup(&f, "u1", "a@example.com");
+    assert!(
+        !f.store
+            .create_session(&session("s1", "u1", "r1"), "$argon2id$old")
+            .unwrap()
+    );
+    assert!(f.store.session("s1").unwrap().is_none());
+    assert!(
+        !f.store
+            .create_session(&session("s2", "nobody", "r1"), "$argon2id$stub")
+            .unwrap()
+    );
+    let changed = f
+        .store
+        .set_password("u1", "$argon2id$stub", "$argon2id$new", None, 1)
+        .unwrap();
+    assert_eq!(changed, Some(Vec::new()));
+    let stale = f
+        .store
+        .set_password("u1", "$argon2id$stub", "$argon2id$other", None, 1)
+        .unwrap();
+    assert_eq!(
+        stale, None,
+        "a change checked against the old password loses to the newer one"
+    );
+    assert_eq!(
+        f.store.delete_user("u1", "$argon2id$stub", 1).unwrap(),
+        None
+    );
+    assert!(
+        f.store
+            .delete_user("u1", "$argon2id$new", 1)
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
 fn revoking_all_sessions_can_keep_one() {
     let f = fixture();
     for sid in ["s1", "s2", "s3"] {
-        f.store.create_session(&session(sid, "u1", "r")).unwrap();
+        add_session(&f, &session(sid, "u1", "r"));
     }
-    f.store
-        .create_session(&session("other", "u2", "r"))
-        .unwrap();
+    add_session(&f, &session("other", "u2", "r"));
     let ended = f
         .store
         .revoke_user_sessions("u1", Some("s2"), 1200)
@@ -394,7 +442,7 @@ fn the_outbox_keeps_order_retries_and_parks() {
 fn purge_drops_expired_codes_and_sessions() {
     let f = fixture();
     signup(&f, "u1", "a@example.com");
-    f.store.create_session(&session("s1", "u1", "r1")).unwrap();
+    add_session(&f, &session("s1", "u1", "r1"));
     f.store.revoke_session("s1", 2000).unwrap();
     assert_eq!(
         f.store.purge(4599, 60).unwrap(),
@@ -416,10 +464,31 @@ fn purge_drops_expired_codes_and_sessions() {
 }
 
 #[test]
+fn purge_forgets_revocations_of_deleted_accounts_once_expired() {
+    let f = fixture();
+    signup(&f, "u1", "a@example.com");
+    add_session(&f, &session("s1", "u1", "r1"));
+    let deleted = f
+        .store
+        .delete_user("u1", "$argon2id$stub", 2000)
+        .unwrap()
+        .unwrap();
+    assert_eq!(deleted.ended.len(), 1);
+    assert_eq!(
+        f.store.revoked_sessions(2000).unwrap().len(),
+        1,
+        "its tokens stay refused"
+    );
+    f.store.purge(9000, 60).unwrap();
+    let left = f.store.read_table(REVOKED).unwrap().len().unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
 fn everything_survives_a_reopen() {
     let f = fixture();
     signup(&f, "u1", "a@example.com");
-    f.store.create_session(&session("s1", "u1", "r1")).unwrap();
+    add_session(&f, &session("s1", "u1", "r1"));
     f.store
         .add_signing_key(&StoredKey {
             kid: "k1".into(),

@@ -8,12 +8,12 @@ use serde::de::DeserializeOwned;
 
 use super::super::codec::{decode, encode};
 use super::super::tables::{
-    CODES, EMAILS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_DUE, REVOKED, SENDS, SESSIONS,
+    CODES, EMAILS, KEYS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_DUE, REVOKED, SENDS, SESSIONS,
     USER_SESSIONS, USERS, code_key,
 };
 use super::super::{
     Conflict, Deleted, Effect, Ended, Error, MailState, NewMail, OutboxMail, PendingCode, Purpose,
-    Redeemed, Session, TooSoon, User,
+    Redeemed, Session, StoredKey, TooSoon, User,
 };
 use crate::input::nickname_key;
 
@@ -128,6 +128,23 @@ pub(super) fn end_session(
         sid: session.id,
         refresh_exp: session.refresh.exp,
     })
+}
+
+/// Marks every stored signing key that is still signing as retired at `at`.
+pub(super) fn retire_keys(txn: &WriteTransaction, at: u64) -> Result<(), Error> {
+    let mut table = txn.open_table(KEYS)?;
+    let live: Vec<StoredKey> = table
+        .iter()?
+        .map(|row| decode::<StoredKey>("keys", row?.1.value()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|k| k.retired_at.is_none())
+        .collect();
+    for mut key in live {
+        key.retired_at = Some(at);
+        table.insert(key.kid.as_str(), encode(&key).as_slice())?;
+    }
+    Ok(())
 }
 
 /// Whether a mail for (purpose, address) may go out at `now`, given the last one sent.
