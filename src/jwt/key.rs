@@ -140,11 +140,6 @@ impl KeyRing {
         // A ring holds a handful of keys; a scan of short memcmps beats hashing.
         self.keys.iter().find(|k| k.header.as_bytes() == header)
     }
-
-    /// Every key, the signing key first.
-    pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.keys.iter()
-    }
 }
 
 #[cfg(test)]

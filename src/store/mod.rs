@@ -211,10 +211,6 @@ pub trait Store: Send + Sync {
         mail: &NewMail,
     ) -> Result<Result<(), Conflict>, Error>;
 
-    /// The pending code for (purpose, address).
-    fn code(&self, purpose: Purpose, email: &str) -> Result<Option<PendingCode>, Error>;
-    /// The pending code a link token's HMAC belongs to.
-    fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error>;
     /// Every pending code, expired ones included (the caller filters).
     fn pending_codes(&self) -> Result<Vec<PendingCode>, Error>;
     /// Replaces the code for (purpose, address) and queues its mails, unless the resend

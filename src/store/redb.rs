@@ -136,22 +136,6 @@ impl Store for RedbStore {
         })
     }
 
-    fn code(&self, purpose: Purpose, email: &str) -> Result<Option<PendingCode>, Error> {
-        record(&self.read_table(CODES)?, "codes", &code_key(purpose, email))
-    }
-
-    fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error> {
-        let txn = self.read()?;
-        let Some(key) = txn
-            .open_table(LINKS)?
-            .get(link_mac.as_slice())?
-            .map(|g| g.value().to_owned())
-        else {
-            return Ok(None);
-        };
-        record(&txn.open_table(CODES)?, "codes", &key)
-    }
-
     fn pending_codes(&self) -> Result<Vec<PendingCode>, Error> {
         self.read_table(CODES)?
             .iter()?

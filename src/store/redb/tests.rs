@@ -1,8 +1,23 @@
 //! The redb backend on a temporary file: every atomic operation and what survives a reopen.
 
+use super::txn::record;
 use super::*;
 use crate::store::SCHEMA_VERSION;
-use crate::store::tables::REVOKED;
+use crate::store::tables::{CODES, LINKS, REVOKED};
+
+impl RedbStore {
+    /// The pending code a link token's HMAC leads to, read straight from the tables.
+    fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error> {
+        let txn = self.read()?;
+        let key = txn
+            .open_table(LINKS)?
+            .get(link_mac.as_slice())?
+            .map(|g| g.value().to_owned());
+        key.map_or(Ok(None), |key| {
+            record(&txn.open_table(CODES)?, "codes", &key)
+        })
+    }
+}
 
 struct Fixture {
     _dir: tempfile::TempDir,
