@@ -29,7 +29,7 @@ use latchkey::codes::Codes;
 use latchkey::config::Passwords;
 use latchkey::input::Password;
 use latchkey::password::Hasher;
-use latchkey::store::{Purpose, RedbStore, Store as _, User};
+use latchkey::store::{Purpose, RedbStore, Store, User};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -282,7 +282,7 @@ async fn hash_time() -> Duration {
 /// A data directory holding `users` accounts and `codes` pending codes.
 fn seeded(dir: &Path, users: usize, codes: usize) {
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    let store = RedbStore::open(&dir.join("data/latchkey.redb")).unwrap();
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.join("data/latchkey.redb")).unwrap());
     let now = latchkey::clock::Clock::System.now();
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$2L0sOebmgoDW1Dlo3KJvSXvPwYTOWWxLK3cTDOKqbZM";
     let accounts: Vec<User> = (0..users)
@@ -292,16 +292,34 @@ fn seeded(dir: &Path, users: usize, codes: usize) {
             nickname: format!("user {i}"),
             password_hash: hash.to_owned(),
             is_active: i >= codes,
+            disabled: false,
             created_at: now,
         })
         .collect();
-    let issuer = Codes::new(&store.code_key().unwrap(), Duration::from_secs(3600));
-    let pending: Vec<_> = accounts
-        .iter()
-        .take(codes)
-        .map(|u| issuer.issue(Purpose::Signup, &u.email, &u.id, now).pending)
-        .collect();
-    assert_eq!(store.import(&accounts, &pending).unwrap(), users);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let issuer = Codes::new(&store.code_key().await.unwrap(), Duration::from_secs(3600));
+        for (n, chunk) in accounts.chunks(10_000).enumerate() {
+            let chunk = chunk.to_vec();
+            let pending: Vec<_> = chunk
+                .iter()
+                .take(codes.saturating_sub(n * 10_000))
+                .map(|u| issuer.issue(Purpose::Signup, &u.email, &u.id, now).pending)
+                .collect();
+            store
+                .write(move |_, w| {
+                    for user in &chunk {
+                        w.put_user(user.clone());
+                    }
+                    for code in &pending {
+                        w.put_code(code.clone());
+                    }
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+    });
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {

@@ -15,7 +15,8 @@ use crate::metrics::Metrics;
 use crate::password::{self, Hasher};
 use crate::random;
 use crate::revoked::Revoked;
-use crate::store::{self, RedbStore, Store, StoredKey};
+use crate::rules;
+use crate::store::{self, Changes, RedbStore, Store, StoredKey, Tx};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "latchkey.redb";
@@ -72,7 +73,7 @@ pub struct App {
     /// Password hashing.
     pub hasher: Hasher,
     /// Mail rendering.
-    pub mailer: Mailer,
+    pub mailer: Arc<Mailer>,
     /// Mail sending.
     pub outbox: Arc<Outbox>,
     /// Ended sessions.
@@ -86,27 +87,24 @@ pub struct App {
 }
 
 impl App {
-    /// Opens everything the configuration names. Blocking (it opens the database, loads the
-    /// caches and computes one password hash): call it before serving.
-    pub fn build(config: Config) -> Result<Self, StartError> {
+    /// Opens everything the configuration names: the database, the caches it refills, the
+    /// password hasher (which computes one hash), the mail transport. Call it before serving.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
         let clock = Clock::System;
         let now = clock.now();
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
-        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&config.data_dir.join(DB_FILE))?);
-        let keys = key_ring(&config, store.as_ref(), now)?;
-        let codes = Codes::new(&store.code_key()?, config.codes.ttl);
-        let live = codes.load(store.pending_codes()?, now);
+        let (store, hasher, transport) = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || open_blocking(&config))
+                .await
+                .map_err(|e| StartError::Mail(format!("start-up task: {e}")))??
+        };
+        let keys = key_ring(&config, store.as_ref(), now).await?;
+        let codes = Codes::new(&store.code_key().await?, config.codes.ttl);
+        let live = codes.load(store.pending_codes().await?, now);
         tracing::info!(pending_codes = live, "codes loaded");
         let revoked = Revoked::default();
-        revoked.add(store.revoked_sessions(now)?);
-        let cpu_count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let hasher = Hasher::build(&config.passwords, cpu_count)?;
-        let mailer = Mailer::build(&config).map_err(|e| StartError::Mail(e.to_string()))?;
-        let transport =
-            Transport::build(&config.mail, &config.data_dir).map_err(StartError::Mail)?;
+        revoked.add(store.revoked_sessions(now).await?);
+        let mailer = Arc::new(Mailer::build(&config).map_err(|e| StartError::Mail(e.to_string()))?);
         let from: Mailbox = config
             .mail
             .from
@@ -138,15 +136,14 @@ impl App {
         })
     }
 
-    /// Runs a store operation on the blocking pool (writes may wait for an fsync).
-    pub async fn blocking<T: Send + 'static>(
-        &self,
-        op: impl FnOnce(&dyn Store) -> Result<T, store::Error> + Send + 'static,
-    ) -> Result<T, store::Error> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || op(store.as_ref()))
-            .await
-            .map_err(|e| store::Error::Backend(format!("storage task: {e}")))?
+    /// Runs `work` in a write transaction (see [`crate::store`]) and returns its answer once
+    /// its changes are durable.
+    pub async fn write<R, F>(&self, work: F) -> Result<R, store::Error>
+    where
+        R: Send + 'static,
+        F: FnMut(&mut dyn Tx, &mut Changes) -> Result<R, store::Error> + Send + 'static,
+    {
+        self.store.write(work).await
     }
 
     /// Seconds since the Unix epoch.
@@ -154,6 +151,26 @@ impl App {
     pub fn now(&self) -> u64 {
         self.clock.now()
     }
+
+    /// Milliseconds since the Unix epoch.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
+
+/// The start-up steps that block: creating the data directory, opening the database, the
+/// hashing threads' first hash, the mail spool directory.
+fn open_blocking(config: &Config) -> Result<(Arc<dyn Store>, Hasher, Transport), StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&config.data_dir.join(DB_FILE))?);
+    let cpu_count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let hasher = Hasher::build(&config.passwords, cpu_count)?;
+    let transport = Transport::build(&config.mail, &config.data_dir).map_err(StartError::Mail)?;
+    Ok((store, hasher, transport))
 }
 
 fn rules(config: &Config, clock: &Clock) -> Rules {
@@ -177,27 +194,29 @@ fn rules(config: &Config, clock: &Clock) -> Rules {
 /// The signing key is `tokens.secret` when configured, else the newest key in the database (one
 /// is made on first start). Every other stored key still verifies while tokens it signed can
 /// be live: until its retirement plus the refresh lifetime.
-fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, StartError> {
+async fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, StartError> {
     let bad = |e: crate::jwt::KeyError| StartError::Keys(e.to_string());
-    let mut stored = store.signing_keys()?;
-    if stored.is_empty() && config.tokens.secret.is_none() {
-        let key = StoredKey {
+    let mut stored = store.signing_keys().await?;
+    if config.tokens.secret.is_none() && stored.is_empty() {
+        let fresh = StoredKey {
             kid: random::id(),
+            algorithm: "HS256".to_owned(),
             secret: random::bytes::<32>().to_vec(),
             created_at: now,
+            signs_from: now,
             retired_at: None,
         };
-        store.add_signing_key(&key)?;
-        stored.push(key);
+        stored = store
+            .write(move |tx, w| rules::keys::ensure_one(tx, w, &fresh))
+            .await?;
     }
     let (signing, rest) = if let Some(secret) = &config.tokens.secret {
         // The configured secret signs from now on: database keys that were signing are retired
         // as of now, so they verify only until the tokens they signed can have expired.
         if stored.iter().any(|k| k.retired_at.is_none()) {
-            store.retire_signing_keys(now)?;
-            for key in stored.iter_mut().filter(|k| k.retired_at.is_none()) {
-                key.retired_at = Some(now);
-            }
+            stored = store
+                .write(move |tx, w| rules::keys::retire_all(tx, w, now))
+                .await?;
         }
         let kid = Key::kid_for_secret(secret.expose());
         (
@@ -205,7 +224,9 @@ fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, Sta
             &stored[..],
         )
     } else {
-        let newest = &stored[0];
+        let newest = stored
+            .first()
+            .ok_or_else(|| StartError::Keys("no signing key in the database".into()))?;
         (
             Key::from_secret(&newest.kid, &newest.secret).map_err(bad)?,
             &stored[1..],
@@ -238,23 +259,24 @@ mod tests {
         Config::from_sources(Some((Path::new("t.toml"), file)), env, &Flags::default()).unwrap()
     }
 
-    #[test]
-    fn a_configured_secret_retires_the_database_keys_for_good() {
+    #[tokio::test]
+    async fn a_configured_secret_retires_the_database_keys_for_good() {
         let dir = tempfile::tempdir().unwrap();
-        let store = RedbStore::open(&dir.path().join("db")).unwrap();
-        let first = key_ring(&config(None), &store, 1000).unwrap();
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.path().join("db")).unwrap());
+        let store = store.as_ref();
+        let first = key_ring(&config(None), store, 1000).await.unwrap();
         let db_kid = first.signing_key().kid().to_owned();
         let secret = encode_secret(&[9; 32]);
-        let with_secret = key_ring(&config(Some(&secret)), &store, 2000).unwrap();
+        let with_secret = key_ring(&config(Some(&secret)), store, 2000).await.unwrap();
         assert_ne!(with_secret.signing_key().kid(), db_kid);
         assert!(
             with_secret.get(&db_kid).is_some(),
             "still verifies what it signed"
         );
         // Restarts do not push the retirement forward: 100 s after the first one it is gone.
-        let later = key_ring(&config(Some(&secret)), &store, 2050).unwrap();
+        let later = key_ring(&config(Some(&secret)), store, 2050).await.unwrap();
         assert!(later.get(&db_kid).is_some());
-        let expired = key_ring(&config(Some(&secret)), &store, 2101).unwrap();
+        let expired = key_ring(&config(Some(&secret)), store, 2101).await.unwrap();
         assert!(expired.get(&db_kid).is_none());
     }
 }

@@ -14,8 +14,12 @@
 //! The service:
 //! - [`http`]: the route table, handlers, body parsing, cookies, CORS, the error mapping.
 //! - [`accounts`]: one function per use case (sign-up, verify, log-in, refresh, reset, ...).
-//! - [`store`]: the `Store` trait (every atomic operation) and its redb backend.
+//! - [`rules`]: every decision a write makes (codes, rotation, the outbox, sweeping), once,
+//!   over the storage seam.
+//! - [`store`]: the storage seam (`Store`, `Tx`, `Changes`, the isolation contract) and its
+//!   redb backend with group commit.
 //! - [`mail`]: templates, the durable outbox and its worker, transports.
+//! - [`sweeper`]: forgets expired records in small steps.
 //!
 //! Building blocks:
 //! - [`jwt`]: the token core. HS256 on `ring`, strict and canonical, no I/O.
@@ -43,6 +47,8 @@ pub mod metrics;
 pub mod password;
 pub mod random;
 pub mod revoked;
+pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod store;
+pub mod sweeper;

@@ -76,6 +76,10 @@ pub struct Metrics {
     pub pending_codes: Gauge,
     /// `latchkey_rate_limited_total{route}`
     pub rate_limited: Family<Route, Counter>,
+    /// `latchkey_store_commits_total`: durable commits (one `fsync` each on redb)
+    pub store_commits: Counter,
+    /// `latchkey_store_writes_total`: writes acknowledged; divided by the commits, the batch size
+    pub store_writes: Counter,
 }
 
 fn duration_histogram() -> Histogram {
@@ -96,6 +100,8 @@ impl Default for Metrics {
         let outbox_depth = Gauge::default();
         let pending_codes = Gauge::default();
         let rate_limited = Family::default();
+        let store_commits = Counter::default();
+        let store_writes = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests answered",
@@ -130,6 +136,16 @@ impl Default for Metrics {
             "Requests refused by a rate limit",
             rate_limited.clone(),
         );
+        registry.register(
+            "store_commits",
+            "Durable commits of the write path",
+            store_commits.clone(),
+        );
+        registry.register(
+            "store_writes",
+            "Writes acknowledged by the write path",
+            store_writes.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -142,6 +158,8 @@ impl Default for Metrics {
             outbox_depth,
             pending_codes,
             rate_limited,
+            store_commits,
+            store_writes,
         }
     }
 }
@@ -160,6 +178,14 @@ impl Metrics {
     /// Counts a mail outcome.
     pub fn mail(&self, state: &'static str) {
         self.mail.get_or_create(&MailStateLabel { state }).inc();
+    }
+
+    /// Brings the store counters up to the backend's own totals.
+    pub fn store(&self, stats: crate::store::CommitStats) {
+        self.store_commits
+            .inc_by(stats.commits.saturating_sub(self.store_commits.get()));
+        self.store_writes
+            .inc_by(stats.writes.saturating_sub(self.store_writes.get()));
     }
 
     /// The Prometheus text exposition of every metric.

@@ -8,7 +8,7 @@ use moka::Expiry;
 use moka::sync::Cache;
 
 use crate::clock::Clock;
-use crate::store::Ended;
+use crate::store::Revocation;
 
 /// Session ids that have ended, each kept until its tokens would have expired.
 pub struct Revoked {
@@ -42,7 +42,7 @@ impl Default for Revoked {
 
 impl Revoked {
     /// Records ended sessions.
-    pub fn add(&self, ended: impl IntoIterator<Item = Ended>) {
+    pub fn add(&self, ended: impl IntoIterator<Item = Revocation>) {
         for e in ended {
             self.sessions.insert(e.sid, e.refresh_exp);
         }
@@ -64,11 +64,11 @@ mod tests {
         let revoked = Revoked::default();
         let now = Clock::System.now();
         revoked.add([
-            Ended {
+            Revocation {
                 sid: "live".into(),
                 refresh_exp: now + 60,
             },
-            Ended {
+            Revocation {
                 sid: "old".into(),
                 refresh_exp: now,
             },

@@ -4,12 +4,13 @@
 use super::login::confirm_password;
 use super::tokens::Authenticated;
 use super::verify::{attempt, redeem};
-use super::{Error, Problems, UserView, current_user};
+use super::{Error, UserView, current_user};
 use crate::app::App;
 use crate::input::{Email, Password};
 use crate::mail::Kind;
 use crate::random;
-use crate::store::{Effect, Purpose};
+use crate::rules::codes::Effect;
+use crate::store::Purpose;
 
 /// Sends a code to `new_email` and a notice to the current address.
 ///
@@ -22,14 +23,15 @@ pub async fn request_email_change(
     new_email: Email,
     password: Password,
 ) -> Result<(), Error> {
-    let user = current_user(app, who)?;
+    let user = current_user(app, who).await?;
     confirm_password(app, &user, password).await?;
     if new_email.as_str() == user.email {
-        let mut problems = Problems::default();
-        problems.add("new_email", "is already your address");
-        problems.check_all()?;
+        return Err(Error::Invalid {
+            field: "new_email",
+            message: "is already your address",
+        });
     }
-    let owner = app.store.user_by_email(new_email.as_str())?;
+    let owner = app.store.user_by_email(new_email.as_str()).await?;
     if owner.is_some() && !app.config.conceal_existing {
         return Err(Error::EmailTaken);
     }
@@ -67,7 +69,7 @@ pub async fn confirm_email_change(
     who: &Authenticated,
     code: &str,
 ) -> Result<UserView, Error> {
-    let old = current_user(app, who)?.email;
+    let old = current_user(app, who).await?.email;
     let guess = attempt(app, Purpose::EmailChange, &old, code)?;
     let user = redeem(
         app,

@@ -7,6 +7,7 @@ use super::{Error, UserView};
 use crate::app::App;
 use crate::input::{Email, Password};
 use crate::random;
+use crate::rules;
 use crate::store::{Session, User};
 
 /// The account of `email` if `password` is its password.
@@ -20,7 +21,7 @@ pub(super) async fn check_password(
         app.metrics.login("rate_limited");
         return Err(Error::RateLimited { retry_after });
     }
-    let user = app.store.user_by_email(email.as_str())?;
+    let user = app.store.user_by_email(email.as_str()).await?;
     let right = app
         .hasher
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
@@ -57,6 +58,7 @@ pub async fn login(
     app: &App,
     email: Email,
     password: Password,
+    ip: std::net::IpAddr,
 ) -> Result<(TokenPair, UserView), Error> {
     let user = check_password(app, &email, password)
         .await
@@ -65,7 +67,7 @@ pub async fn login(
                 app.metrics.login("invalid_credentials");
             }
         })?;
-    if !user.is_active {
+    if !user.is_active || user.disabled {
         app.metrics.login("inactive");
         return Err(Error::AccountInactive);
     }
@@ -74,6 +76,7 @@ pub async fn login(
         id: random::id(),
         user_id: user.id.clone(),
         created_at: now,
+        ip: ip.to_string(),
         refresh: new_refresh(app, now),
         previous: None,
         revoked_at: None,
@@ -83,7 +86,7 @@ pub async fn login(
     // this session must not outlive the change.
     let checked = user.password_hash.clone();
     if !app
-        .blocking(move |s| s.create_session(&session, &checked))
+        .write(move |tx, w| rules::sessions::open(tx, w, &session, &checked))
         .await?
     {
         return Err(Error::InvalidCredentials);

@@ -20,8 +20,6 @@ mod signup;
 mod tokens;
 mod verify;
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,13 +35,15 @@ pub use verify::{LinkPage, link_page, verify_code, verify_link};
 
 use crate::app::App;
 use crate::codes::Issued;
+use crate::rules;
 use crate::store::{NewMail, User};
 use crate::{jwt, password, store};
 
 /// The account behind an access token; gone means the session is as good as ended.
-pub(crate) fn current_user(app: &App, who: &Authenticated) -> Result<User, Error> {
+pub(crate) async fn current_user(app: &App, who: &Authenticated) -> Result<User, Error> {
     app.store
-        .user(&who.claims.sub)?
+        .user(&who.claims.sub)
+        .await?
         .ok_or(Error::Token(TokenProblem::Revoked))
 }
 
@@ -51,9 +51,9 @@ pub(crate) fn current_user(app: &App, who: &Authenticated) -> Result<User, Error
 /// and address), unless the resend interval has not passed.
 pub(crate) async fn send_code(app: &App, issued: Issued, mails: Vec<NewMail>) -> Result<(), Error> {
     let interval = app.config.codes.resend_interval.as_secs();
-    let pending = issued.pending.clone();
+    let (pending, now_ms) = (issued.pending.clone(), app.now_ms());
     let sent = app
-        .blocking(move |s| s.replace_code(&pending, &mails, interval))
+        .write(move |tx, w| rules::codes::send(tx, w, &pending, &mails, interval, now_ms))
         .await?;
     sent.map_err(|too_soon| Error::RateLimited {
         retry_after: too_soon.retry_after,
@@ -66,9 +66,14 @@ pub(crate) async fn send_code(app: &App, issued: Issued, mails: Vec<NewMail>) ->
 /// Why an account operation was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Input of the wrong shape or value, by field.
-    #[error("validation failed")]
-    Validation(BTreeMap<&'static str, String>),
+    /// A field's value cannot be used, and why.
+    #[error("{field} {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        message: &'static str,
+    },
     /// A code or link that is wrong, expired, used or replaced.
     #[error("invalid code")]
     InvalidCode,
@@ -164,36 +169,6 @@ impl From<&store::User> for UserView {
             nickname: u.nickname.clone(),
             is_active: u.is_active,
             created_at: rfc3339(u.created_at),
-        }
-    }
-}
-
-/// Collects per-field problems so a request hears about all of them at once.
-#[derive(Debug, Default)]
-pub struct Problems(BTreeMap<&'static str, String>);
-
-impl Problems {
-    /// Keeps the value, or records why `field` is wrong.
-    pub fn check<T>(&mut self, field: &'static str, parsed: Result<T, &'static str>) -> Option<T> {
-        parsed.map_err(|m| self.0.insert(field, m.to_owned())).ok()
-    }
-
-    /// Records a problem with `field`.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.insert(field, message.into());
-    }
-
-    /// `Err` with every problem, if there was one.
-    pub fn check_all(self) -> Result<(), Error> {
-        self.finish(Some(()))
-    }
-
-    /// The parsed values, or every problem. `values` is `None` exactly when some field failed
-    /// (each failure records a problem), so the two agree.
-    pub fn finish<T>(self, values: Option<T>) -> Result<T, Error> {
-        match values {
-            Some(values) if self.0.is_empty() => Ok(values),
-            _ => Err(Error::Validation(self.0)),
         }
     }
 }

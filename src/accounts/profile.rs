@@ -5,6 +5,7 @@ use super::tokens::Authenticated;
 use super::{Error, UserView, current_user};
 use crate::app::App;
 use crate::input::{Nickname, Password};
+use crate::rules;
 
 /// Renames the account; the nickname must be free (compared lower-cased).
 pub async fn update_nickname(
@@ -14,7 +15,7 @@ pub async fn update_nickname(
 ) -> Result<UserView, Error> {
     let user_id = who.claims.sub.to_string();
     let changed = app
-        .blocking(move |s| s.set_nickname(&user_id, nickname.as_str()))
+        .write(move |tx, w| rules::users::set_nickname(tx, w, &user_id, nickname.as_str()))
         .await?;
     match changed {
         Some(Ok(user)) => Ok(UserView::from(&user)),
@@ -30,13 +31,16 @@ pub async fn change_password(
     current: Password,
     new: Password,
 ) -> Result<(), Error> {
-    let user = current_user(app, who)?;
+    let user = current_user(app, who).await?;
     confirm_password(app, &user, current).await?;
     let hash = app.hasher.hash(new).await?;
     let (now, sid) = (app.now(), who.claims.sid.to_string());
     let checked = user.password_hash.clone();
     let changed = app
-        .blocking(move |s| s.set_password(&user.id, &checked, &hash, Some(&sid), now))
+        .write(move |tx, w| {
+            let account = (user.id.as_str(), checked.as_str());
+            rules::users::set_password(tx, w, account, &hash, Some(&sid), now)
+        })
         .await?;
     // `None`: the password changed (a reset, another change) since it was checked here.
     let ended = changed.ok_or(Error::InvalidCredentials)?;
@@ -51,12 +55,12 @@ pub async fn delete_account(
     who: &Authenticated,
     password: Password,
 ) -> Result<(), Error> {
-    let user = current_user(app, who)?;
+    let user = current_user(app, who).await?;
     confirm_password(app, &user, password).await?;
     let now = app.now();
     let checked = user.password_hash.clone();
     let deleted = app
-        .blocking(move |s| s.delete_user(&user.id, &checked, now))
+        .write(move |tx, w| rules::users::delete(tx, w, (&user.id, &checked), now))
         .await?;
     // `None`: the password changed (or the account went) since it was checked here.
     let deleted = deleted.ok_or(Error::InvalidCredentials)?;

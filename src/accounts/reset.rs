@@ -11,13 +11,14 @@ use crate::app::App;
 use crate::input::{Email, Password};
 use crate::mail::Kind;
 use crate::random;
-use crate::store::{Effect, Purpose, User};
+use crate::rules::codes::Effect;
+use crate::store::{Purpose, User};
 
 /// Mails a reset code if `email` has an account and the resend interval has passed; for an
 /// unknown address, stores a decoy code and sends nothing.
 pub async fn request_reset(app: &App, email: Email) -> Result<(), Error> {
     let now = app.now();
-    let account = app.store.user_by_email(email.as_str())?;
+    let account = app.store.user_by_email(email.as_str()).await?;
     let decoy = account.is_none();
     let user = account.unwrap_or_else(|| User {
         id: String::new(),
@@ -25,6 +26,7 @@ pub async fn request_reset(app: &App, email: Email) -> Result<(), Error> {
         nickname: String::new(),
         password_hash: String::new(),
         is_active: false,
+        disabled: false,
         created_at: now,
     });
     let mut issued = app.codes.issue(Purpose::Reset, &user.email, &user.id, now);

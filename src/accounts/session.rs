@@ -3,17 +3,18 @@
 use super::tokens::Authenticated;
 use super::{Error, UserView};
 use crate::app::App;
+use crate::rules::sessions;
 
 /// Ends this session, or every session of the user when `all`.
 pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Error> {
     let now = app.now();
     let (sid, user) = (who.claims.sid.to_string(), who.claims.sub.to_string());
     let ended = app
-        .blocking(move |s| {
+        .write(move |tx, w| {
             if all {
-                s.revoke_user_sessions(&user, None, now)
+                sessions::end_all(tx, w, &user, None, now)
             } else {
-                s.revoke_session(&sid, now).map(|e| e.into_iter().collect())
+                sessions::end(tx, w, &sid, now).map(|e| e.into_iter().collect())
             }
         })
         .await?;
@@ -22,6 +23,6 @@ pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Err
 }
 
 /// The account behind the token.
-pub fn me(app: &App, who: &Authenticated) -> Result<UserView, Error> {
-    Ok(UserView::from(&super::current_user(app, who)?))
+pub async fn me(app: &App, who: &Authenticated) -> Result<UserView, Error> {
+    Ok(UserView::from(&super::current_user(app, who).await?))
 }

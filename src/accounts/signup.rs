@@ -5,7 +5,8 @@ use crate::app::App;
 use crate::input::{Email, Nickname, Password};
 use crate::mail::Kind;
 use crate::random;
-use crate::store::{Conflict, Purpose, User};
+use crate::rules::{self, Conflict};
+use crate::store::{Purpose, User};
 
 /// What a sign-up asks for, already checked.
 #[derive(Debug)]
@@ -35,9 +36,10 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
         nickname: nickname.as_str().to_owned(),
         password_hash: String::new(),
         is_active: false,
+        disabled: false,
         created_at: now,
     };
-    if let Some(owner) = app.store.user_by_email(email.as_str())? {
+    if let Some(owner) = app.store.user_by_email(email.as_str()).await? {
         if !app.config.conceal_existing {
             return Err(Error::EmailTaken);
         }
@@ -52,15 +54,16 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<UserView, Error> {
     let issued = app.codes.issue(Purpose::Signup, &user.email, &user.id, now);
     let mail = app.mailer.code(Kind::Verify, &user.email, &user, &issued);
     let view = UserView::from(&user);
-    let (pending, key, record) = (issued.pending.clone(), nickname.key(), user.clone());
+    let (pending, record, now_ms) = (issued.pending.clone(), user.clone(), app.now_ms());
     match app
-        .blocking(move |s| s.create_user(&record, &key, &pending, &mail))
+        .write(move |tx, w| rules::users::create(tx, w, &record, &pending, &mail, now_ms))
         .await?
     {
         Err(Conflict::Email) if app.config.conceal_existing => {
             let owner = app
                 .store
-                .user_by_email(&user.email)?
+                .user_by_email(&user.email)
+                .await?
                 .ok_or(Error::EmailTaken)?;
             conceal(app, &owner, &user, &nickname).await
         }
@@ -84,22 +87,28 @@ async fn conceal(
     attempt: &User,
     nickname: &Nickname,
 ) -> Result<UserView, Error> {
-    if app.store.nickname_taken(&nickname.key())? {
-        return Err(Error::NicknameTaken);
-    }
     let notice = app
         .mailer
         .notice(Kind::ExistingAccount, &owner.email, owner, "");
-    let (email, now, interval) = (
-        owner.email.clone(),
-        app.now(),
-        app.config.codes.resend_interval.as_secs(),
-    );
-    if app
-        .blocking(move |s| s.queue_limited(Purpose::Signup, &email, &[notice], now, interval))
-        .await?
-        .is_ok()
-    {
+    let (email, key, now_ms) = (owner.email.clone(), nickname.key(), app.now_ms());
+    let interval = app.config.codes.resend_interval.as_secs();
+    let outcome = app
+        .write(move |tx, w| {
+            if tx.nickname_owner(&key)?.is_some() {
+                return Ok(Err(Conflict::Nickname));
+            }
+            let notified = rules::codes::notify(
+                tx,
+                w,
+                (Purpose::Signup, &email),
+                std::slice::from_ref(&notice),
+                interval,
+                now_ms,
+            )?;
+            Ok(Ok(notified.is_ok()))
+        })
+        .await?;
+    if outcome.map_err(|_| Error::NicknameTaken)? {
         app.outbox.wake();
     }
     Ok(UserView::from(attempt))

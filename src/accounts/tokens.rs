@@ -8,7 +8,8 @@ use crate::app::App;
 use crate::jwt::{Claims, TokenType, Validation};
 use crate::mail::Kind;
 use crate::random;
-use crate::store::{Ended, RefreshState, Rotation};
+use crate::rules::sessions::{Rotation, Standing, rotate, standing};
+use crate::store::RefreshState;
 
 /// What log-in and refresh hand out.
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +40,7 @@ pub(super) fn new_refresh(app: &App, now: u64) -> RefreshState {
         iat: now,
         exp: now.saturating_add(app.config.tokens.refresh_ttl.as_secs()),
         kid: app.keys.signing_key().kid().to_owned(),
+        signature: None,
     }
 }
 
@@ -129,20 +131,15 @@ pub fn authenticate(app: &App, token: Option<&str>) -> Result<Authenticated, Err
 /// `token/verify`: any live latchkey token, access or refresh; the claims say which. A refresh
 /// token is live only while its session accepts it: the current one, or the one rotated away
 /// within the grace window.
-pub fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Error> {
+pub async fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Error> {
     let claims = check(app, token, &app.rules.any)?;
     if claims.token_type == TokenType::Refresh {
-        let session = app
-            .store
-            .session(&claims.sid)?
-            .filter(|s| s.revoked_at.is_none());
-        let session = session.ok_or(Error::Token(TokenProblem::Revoked))?;
+        let session = app.store.session(&claims.sid).await?;
+        let session = session
+            .filter(crate::store::Session::is_live)
+            .ok_or(Error::Token(TokenProblem::Revoked))?;
         let grace_ms = app.config.tokens.reuse_grace.as_millis() as u64;
-        let now_ms = app.clock.now_ms();
-        let in_grace = session.previous.as_ref().is_some_and(|p| {
-            p.jti == claims.jti.as_str() && now_ms <= p.at_ms.saturating_add(grace_ms)
-        });
-        if session.refresh.jti != claims.jti.as_str() && !in_grace {
+        if standing(&session, &claims.jti, app.now_ms(), grace_ms) == Standing::Stale {
             return Err(Error::Token(TokenProblem::Superseded));
         }
     }
@@ -153,34 +150,30 @@ pub fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Error> {
 /// same successor again for its predecessor; and for anything older, the end of the session.
 pub async fn refresh(app: &App, token: Option<&str>) -> Result<(TokenPair, UserView), Error> {
     let claims = check(app, token, &app.rules.refresh)?;
-    let revoked = || Error::Token(TokenProblem::Revoked);
-    let user = app.store.user(&claims.sub)?.ok_or_else(revoked)?;
-    let now = app.now();
-    let next = new_refresh(app, now);
-    let warning = app
-        .mailer
-        .notice(Kind::ReuseWarning, &user.email, &user, "");
-    let (sid, jti) = (claims.sid.to_string(), claims.jti.to_string());
-    let grace_ms = app.config.tokens.reuse_grace.as_millis() as u64;
-    let now_ms = app.clock.now_ms();
+    let next = new_refresh(app, app.now());
+    let mailer = app.mailer.clone();
+    let warning =
+        move |user: &crate::store::User| mailer.notice(Kind::ReuseWarning, &user.email, user, "");
+    let presented = (claims.sid.to_string(), claims.jti.to_string());
+    let clock = (
+        app.now_ms(),
+        app.config.tokens.reuse_grace.as_millis() as u64,
+    );
     let rotation = app
-        .blocking(move |s| s.rotate(&sid, &jti, &next, now_ms, grace_ms, &warning))
+        .write(move |tx, w| rotate(tx, w, (&presented.0, &presented.1), &next, clock, &warning))
         .await?;
     match rotation {
-        Rotation::Rotated(session) | Rotation::Grace(session) => Ok((
+        Rotation::Rotated { session, user } | Rotation::Grace { session, user } => Ok((
             pair(app, &user.id, &session.id, &session.refresh),
             UserView::from(&user),
         )),
-        Rotation::Reused { refresh_exp, .. } => {
-            app.revoked.add([Ended {
-                sid: claims.sid.to_string(),
-                refresh_exp,
-            }]);
+        Rotation::Reused { user, ended } => {
+            app.revoked.add([ended]);
             app.outbox.wake();
             app.metrics.rejected("reused");
             tracing::warn!(user = %user.id, "refresh token reuse: session revoked");
             Err(Error::Token(TokenProblem::Reused))
         }
-        Rotation::Ended => Err(revoked()),
+        Rotation::Gone => Err(Error::Token(TokenProblem::Revoked)),
     }
 }

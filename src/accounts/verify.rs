@@ -5,7 +5,9 @@ use super::{Error, UserView};
 use crate::app::App;
 use crate::codes;
 use crate::input::Email;
-use crate::store::{CodeRules, Conflict, Effect, Guess, Purpose, Redeemed, User};
+use crate::rules::Conflict;
+use crate::rules::codes::{CodeRules, Effect, Guess, Redeemed};
+use crate::store::{Purpose, User};
 
 /// What the page behind a mailed link should show. Looking never uses the link up: mail
 /// scanners open links too.
@@ -17,14 +19,6 @@ pub enum LinkPage {
     Invalid,
 }
 
-/// An owned [`Guess`], to move onto the blocking pool.
-pub(super) enum Attempt {
-    /// A typed code for (purpose, address), as its HMAC.
-    Code(Purpose, String, [u8; 32]),
-    /// A link token, as its HMAC.
-    Link([u8; 32]),
-}
-
 /// The HMAC of a typed code for (purpose, address), if it is pending there at all: otherwise
 /// there is no guess to count and no transaction to run.
 pub(super) fn attempt(
@@ -32,43 +26,33 @@ pub(super) fn attempt(
     purpose: Purpose,
     email: &str,
     typed: &str,
-) -> Result<Attempt, Error> {
+) -> Result<Guess, Error> {
     let code = codes::normalize(typed).ok_or(Error::InvalidCode)?;
     if app.codes.pending(purpose, email).is_none() {
         return Err(Error::InvalidCode);
     }
-    Ok(Attempt::Code(
+    Ok(Guess::Code {
         purpose,
-        email.to_owned(),
-        app.codes.code_mac(purpose, email, &code),
-    ))
+        email: email.to_owned(),
+        mac: app.codes.code_mac(purpose, email, &code),
+    })
 }
 
 /// Checks a guess and applies `effect` if it is right, then drops the code from the cache
 /// (`cached` names it) and records the sessions the effect ended.
 pub(super) async fn redeem(
     app: &App,
-    attempt: Attempt,
+    guess: Guess,
     effect: Effect,
     cached: (Purpose, String),
 ) -> Result<User, Error> {
     let rules = CodeRules {
-        now: app.now(),
         max_attempts: app.config.codes.max_attempts,
         resend_interval: app.config.codes.resend_interval.as_secs(),
     };
+    let now_ms = app.now_ms();
     let outcome = app
-        .blocking(move |s| {
-            let guess = match &attempt {
-                Attempt::Code(purpose, email, mac) => Guess::Code {
-                    purpose: *purpose,
-                    email,
-                    mac: *mac,
-                },
-                Attempt::Link(mac) => Guess::Link { mac: *mac },
-            };
-            s.redeem(guess, &effect, rules)
-        })
+        .write(move |tx, w| crate::rules::codes::redeem(tx, w, &guess, &effect, rules, now_ms))
         .await?;
     match outcome {
         Redeemed::Accepted { user, ended } => {
@@ -118,7 +102,9 @@ pub fn link_page(app: &App, token: &str) -> LinkPage {
 /// Uses a mailed link token and activates its account.
 pub async fn verify_link(app: &App, token: &str) -> Result<UserView, Error> {
     let pending = app.codes.by_link(token).ok_or(Error::InvalidCode)?;
-    let attempt = Attempt::Link(app.codes.link_mac(token));
+    let attempt = Guess::Link {
+        mac: app.codes.link_mac(token),
+    };
     let user = redeem(
         app,
         attempt,

@@ -1,7 +1,6 @@
 //! `latchkey serve`: start-up, the background tasks, and the shutdown order.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -9,10 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::Error;
 use crate::app::App;
 use crate::config::{Config, LogFormat};
-use crate::server;
-
-/// How often expired codes and sessions are swept from the store.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
+use crate::{server, sweeper};
 
 /// Sets up logging to stderr from `[log]`.
 fn init_logging(config: &Config) {
@@ -50,13 +46,7 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
         if config.server.public_url_from_listen {
             config.server.public_url = format!("http://{addr}");
         }
-        let app = tokio::task::spawn_blocking(move || App::build(config))
-            .await
-            .map_err(|e| Error::Io {
-                what: "starting".into(),
-                source: std::io::Error::other(e),
-            })??;
-        let app = Arc::new(app);
+        let app = Arc::new(App::build(config).await?);
         println!("listening on http://{addr}");
         println!("data in {}", app.config.data_dir.display());
         println!("mail goes to {}", app.outbox.describe());
@@ -67,7 +57,7 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
                 .clone()
                 .run(stop.clone(), app.config.server.shutdown_grace),
         );
-        let sweeper = tokio::spawn(sweep(app.clone(), stop.clone()));
+        let sweeper = tokio::spawn(sweeper::run(app.clone(), stop.clone()));
         server::serve(listener, app.clone(), shutdown_signal()).await;
         stop.cancel();
         let _ = tokio::join!(worker, sweeper);
@@ -76,28 +66,6 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Removes expired codes and sessions from the store now and then.
-async fn sweep(app: Arc<App>, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
-        let (now, interval) = (app.now(), app.config.codes.resend_interval.as_secs());
-        match app.blocking(move |s| s.purge(now, interval)).await {
-            Ok(purged) if purged.codes + purged.sessions > 0 => {
-                tracing::info!(
-                    codes = purged.codes,
-                    sessions = purged.sessions,
-                    "swept expired records"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "sweep failed"),
-        }
-    }
 }
 
 /// Completes on SIGINT or SIGTERM.

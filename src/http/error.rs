@@ -203,7 +203,9 @@ impl From<accounts::Error> for ApiError {
         use accounts::Error as E;
         let status = |s, code, message: &'static str| Self::new(s, code, message);
         match e {
-            E::Validation(fields) => Self::validation(fields),
+            E::Invalid { field, message } => {
+                Self::validation([(field, message.to_owned())].into_iter().collect())
+            }
             E::InvalidCode => status(
                 StatusCode::BAD_REQUEST,
                 "invalid_code",

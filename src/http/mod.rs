@@ -5,6 +5,7 @@
 //! - `body`: body limits, content types, JSON fields
 //! - `auth`: the bearer token
 //! - `error`: [`ApiError`], the only domain-error → status mapping
+//! - `problems`: the wrong fields of a body, collected
 //! - `respond`: JSON, HTML and empty answers
 //! - `pages`: the HTML behind the mailed link
 //! - `cookies`, `cors`, `client_ip`: cookie transport and CSRF, CORS, the client address
@@ -17,6 +18,7 @@ mod cors;
 mod error;
 mod handlers;
 mod pages;
+mod problems;
 mod respond;
 
 use std::net::{IpAddr, SocketAddr};
@@ -218,20 +220,20 @@ async fn dispatch(
         (Route::VerifyEmail, _) => Ok(h::verify_link_page(app, &req)),
         (Route::VerifyLink, _) => h::verify_link(app, req).await,
         (Route::ResendCode, _) => h::resend_code(app, req).await,
-        (Route::Login, _) => h::login(app, req).await,
+        (Route::Login, _) => h::login(app, req, client).await,
         (Route::Refresh, _) => h::refresh(app, req).await,
         (Route::TokenVerify, _) => h::token_verify(app, req).await,
         (Route::Logout, _) => h::logout(app, req).await,
         (Route::Me, Method::PATCH) => h::update_me(app, req).await,
         (Route::Me, Method::DELETE) => h::delete_me(app, req).await,
-        (Route::Me, _) => h::me(app, &req),
+        (Route::Me, _) => h::me(app, &req).await,
         (Route::PasswordChange, _) => h::change_password(app, req).await,
         (Route::PasswordReset, _) => h::request_reset(app, req).await,
         (Route::PasswordResetConfirm, _) => h::confirm_reset(app, req).await,
         (Route::EmailChange, _) => h::request_email_change(app, req).await,
         (Route::EmailChangeConfirm, _) => h::confirm_email_change(app, req).await,
-        (Route::Healthz, _) => Ok(h::healthz(app)),
-        (Route::Metrics, _) => Ok(h::metrics(app)),
+        (Route::Healthz, _) => Ok(h::healthz(app).await),
+        (Route::Metrics, _) => Ok(h::metrics(app).await),
         (Route::OpenApi, _) => Ok(h::openapi()),
         (Route::Home, _) => Ok(h::home()),
         (Route::AppJs, _) => Ok(h::app_js()),

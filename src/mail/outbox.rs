@@ -1,13 +1,14 @@
 //! The outbox worker: sends queued mail in the background, so a request never waits for SMTP.
 //!
-//! Each due mail is sent on its own task (a slow or dead recipient holds up nothing else), with
-//! its `Message-ID` fixed at queueing time. A transient failure is retried after 2 s, doubling
-//! up to 5 minutes, ±20 % jitter; a permanent one (5xx), or 24 hours of failures, parks the
-//! mail, which stays in the store for the operator.
+//! It claims due mail through the store (`rules::outbox`: each claimed mail is held for a lease,
+//! so several senders never send one mail twice, and one that dies leaves its mail to another),
+//! sends each on its own task (a slow or dead recipient holds up nothing else), and records the
+//! outcome: delivered mail leaves the outbox, a failure is retried with back-off or parked. Its
+//! `Message-ID` was fixed when it was queued. When the store fails, the worker backs off instead
+//! of retrying in a tight loop.
 
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 use tokio::sync::Notify;
@@ -15,20 +16,19 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::transport::Transport;
+use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::random;
+use crate::rules::outbox::{self as rules, AfterFailure};
 use crate::store::{OutboxMail, Store};
 
-/// First retry delay.
-const FIRST_RETRY: Duration = Duration::from_secs(2);
-/// Longest retry delay.
-const MAX_RETRY: Duration = Duration::from_secs(300);
-/// How long a mail is tried before it is parked.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Mails in flight at once.
-const MAX_IN_FLIGHT: usize = 16;
+const MAX_IN_FLIGHT: usize = 32;
 /// Longest sleep between looks at the queue when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_secs(30);
+/// The shortest lease on a claimed mail.
+const MIN_LEASE: Duration = Duration::from_secs(60);
+/// Longest pause after the store failed, doubling from one second.
+const MAX_STORE_BACKOFF: Duration = Duration::from_secs(30);
 
 /// The outbox worker's shared state.
 pub struct Outbox {
@@ -39,6 +39,7 @@ pub struct Outbox {
     /// Bounds one delivery, connection included.
     send_timeout: Duration,
     metrics: Arc<Metrics>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -49,18 +50,31 @@ impl std::fmt::Debug for Outbox {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// Consecutive storage failures, and the pause they call for.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
 }
 
-/// Delay before attempt `attempts + 1`, jittered ±20 %.
-fn backoff(attempts: u32) -> Duration {
-    let doubled = FIRST_RETRY.saturating_mul(1 << attempts.min(16));
-    let base = doubled.min(MAX_RETRY);
-    let jitter = f64::from(u16::from_be_bytes(random::bytes::<2>())) / f64::from(u16::MAX);
-    base.mul_f64(0.8 + 0.4 * jitter)
+impl Backoff {
+    fn failed(&mut self, error: &crate::store::Error) -> Duration {
+        self.failures += 1;
+        if self.failures == 1 {
+            tracing::error!(%error, "outbox: storage failed; backing off");
+        } else {
+            tracing::debug!(%error, failures = self.failures, "outbox: storage still failing");
+        }
+        Duration::from_secs(1)
+            .saturating_mul(1 << self.failures.min(5))
+            .min(MAX_STORE_BACKOFF)
+    }
+
+    fn succeeded(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "outbox: storage works again");
+        }
+        self.failures = 0;
+    }
 }
 
 impl Outbox {
@@ -80,6 +94,7 @@ impl Outbox {
             wake: Notify::new(),
             send_timeout,
             metrics,
+            clock: Clock::System,
         }
     }
 
@@ -94,66 +109,63 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    async fn store<T: Send + 'static>(
-        &self,
-        op: impl FnOnce(&dyn Store) -> Result<T, crate::store::Error> + Send + 'static,
-    ) -> Option<T> {
-        let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || op(store.as_ref())).await {
-            Ok(Ok(value)) => Some(value),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "outbox: storage failed");
-                None
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "outbox: storage task failed");
-                None
-            }
-        }
+    /// How long a claimed mail is held: well past the longest a delivery may take.
+    fn lease(&self) -> Duration {
+        (self.attempt_timeout() * 2).max(MIN_LEASE)
+    }
+
+    fn attempt_timeout(&self) -> Duration {
+        self.send_timeout + Duration::from_secs(5)
+    }
+
+    /// Claims up to `room` due mails; returns them and how long to sleep if nothing else
+    /// happens.
+    async fn claim(&self, room: usize) -> Result<(Vec<OutboxMail>, Duration), crate::store::Error> {
+        let (now_ms, lease_ms) = (self.clock.now_ms(), self.lease().as_millis() as u64);
+        let claimed = self
+            .store
+            .write(move |tx, w| rules::claim(tx, w, now_ms, lease_ms, room))
+            .await?;
+        let sleep = if claimed.len() == room {
+            IDLE_POLL
+        } else {
+            let next = self.store.next_mail_due().await?;
+            next.map_or(IDLE_POLL, |due| {
+                Duration::from_millis(due.saturating_sub(self.clock.now_ms())).min(IDLE_POLL)
+            })
+        };
+        Ok((claimed, sleep))
     }
 
     /// Sends until `shutdown`, then waits up to `grace` for mails already in flight.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: Duration) {
-        let mut in_flight = HashSet::new();
         let mut tasks = JoinSet::new();
+        let mut backoff = Backoff::default();
         loop {
-            let wanted = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
-            let look = in_flight.len() + wanted.max(1);
-            let due = self
-                .store(move |s| s.due_mail(u64::MAX, look))
-                .await
-                .unwrap_or_default();
-            let now = now_ms();
-            let mut next_due = None;
-            for mail in due {
-                if in_flight.contains(&mail.id) {
-                    continue;
-                }
-                if mail.next_attempt_ms > now || in_flight.len() >= MAX_IN_FLIGHT {
-                    next_due = Some(
-                        next_due.map_or(mail.next_attempt_ms, |n: u64| n.min(mail.next_attempt_ms)),
-                    );
-                    break;
-                }
-                in_flight.insert(mail.id);
-                let worker = self.clone();
-                tasks.spawn(async move {
-                    let id = mail.id;
-                    worker.deliver(mail).await;
-                    id
-                });
-            }
-            let sleep = next_due.map_or(IDLE_POLL, |due| {
-                Duration::from_millis(due.saturating_sub(now)).min(IDLE_POLL)
-            });
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = self.wake.notified() => {}
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok(id) = done {
-                        in_flight.remove(&id);
+            while tasks.try_join_next().is_some() {}
+            let room = MAX_IN_FLIGHT.saturating_sub(tasks.len());
+            let mut sleep = IDLE_POLL;
+            let mut failing = false;
+            if room > 0 {
+                match self.claim(room).await {
+                    Ok((claimed, next)) => {
+                        backoff.succeeded();
+                        sleep = next;
+                        for mail in claimed {
+                            let worker = self.clone();
+                            tasks.spawn(async move { worker.deliver(mail).await });
+                        }
+                    }
+                    Err(e) => {
+                        sleep = backoff.failed(&e);
+                        failing = true;
                     }
                 }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = self.wake.notified(), if !failing => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() && room == 0 => {}
                 () = tokio::time::sleep(sleep) => {}
             }
         }
@@ -170,15 +182,25 @@ impl Outbox {
     /// One delivery attempt and its bookkeeping.
     async fn deliver(&self, mail: OutboxMail) {
         let attempt = tokio::time::timeout(
-            self.send_timeout + Duration::from_secs(5),
+            self.attempt_timeout(),
             self.transport.send(&self.from, &mail),
         )
         .await;
+        let id = mail.id;
         let failure = match attempt {
             Ok(Ok(())) => {
                 self.metrics.mail("sent");
-                let id = mail.id;
-                self.store(move |s| s.mail_sent(id)).await;
+                let recorded = self
+                    .store
+                    .write(move |_, w| {
+                        rules::delivered(w, id);
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = recorded {
+                    // The claim lapses and the mail goes again: at least once, never lost.
+                    tracing::error!(id, error = %e, "outbox: a sent mail could not be recorded");
+                }
                 return;
             }
             Ok(Err(e)) => e,
@@ -187,43 +209,29 @@ impl Outbox {
                 message: "timed out".to_owned(),
             },
         };
-        let id = mail.id;
-        let age = Duration::from_secs(now_ms() / 1000 - mail.queued_at.min(now_ms() / 1000));
-        let message = failure.message.clone();
-        if failure.permanent || age >= GIVE_UP_AFTER {
-            self.metrics.mail("parked");
-            tracing::warn!(id, to = %mail.mail.to, attempts = mail.attempts + 1, error = %message, "outbox: mail parked");
-            self.store(move |s| s.mail_park(id, &message)).await;
-        } else {
-            self.metrics.mail("retry");
-            let delay = backoff(mail.attempts);
-            tracing::info!(id, attempts = mail.attempts + 1, retry_in_ms = delay.as_millis() as u64, error = %message, "outbox: will retry");
-            let next = now_ms() + delay.as_millis() as u64;
-            self.store(move |s| s.mail_retry(id, next, &message)).await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_two_seconds_to_five_minutes_with_jitter() {
-        for (attempts, base) in [
-            (0, 2.0),
-            (1, 4.0),
-            (2, 8.0),
-            (7, 256.0),
-            (8, 300.0),
-            (40, 300.0),
-        ] {
-            for _ in 0..50 {
-                let d = backoff(attempts).as_secs_f64();
-                assert!(
-                    (base * 0.8..=base * 1.2).contains(&d),
-                    "attempt {attempts}: {d}"
-                );
+        let (permanent, message) = (failure.permanent, failure.message);
+        let now_ms = self.clock.now_ms();
+        let error = message.clone();
+        let after = self
+            .store
+            .write(move |tx, w| rules::failed(tx, w, id, (permanent, &error), now_ms))
+            .await;
+        let attempts = mail.attempts + 1;
+        match after {
+            Ok(AfterFailure::Parked) => {
+                self.metrics.mail("parked");
+                tracing::warn!(id, to = %mail.mail.to, attempts, error = %message, "outbox: mail parked");
+            }
+            Ok(AfterFailure::Retry(at_ms)) => {
+                self.metrics.mail("retry");
+                let retry_in_ms = at_ms.saturating_sub(now_ms);
+                tracing::info!(id, attempts, retry_in_ms, error = %message, "outbox: will retry");
+                // The worker may be asleep until a later mail: have it look at the queue again.
+                self.wake();
+            }
+            Ok(AfterFailure::Gone) => {}
+            Err(e) => {
+                tracing::error!(id, error = %e, "outbox: a failed attempt could not be recorded");
             }
         }
     }

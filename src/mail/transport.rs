@@ -4,12 +4,19 @@ use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
 use crate::config::{Mail, MailTransport, SmtpTls};
 use crate::store::OutboxMail;
+
+/// SMTP connections kept open to the relay at most: one per mail in flight is plenty, and a
+/// relay limits connections per client anyway.
+const SMTP_CONNECTIONS: u32 = 8;
+/// How long an idle SMTP connection is kept for the next mail.
+const SMTP_IDLE: Duration = Duration::from_secs(30);
 
 /// A failed delivery.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +48,7 @@ impl SendError {
 pub enum Transport {
     /// An SMTP relay.
     Smtp {
-        /// The lettre transport (it connects per message).
+        /// The lettre transport, with a bounded pool of reused connections.
         relay: AsyncSmtpTransport<Tokio1Executor>,
         /// `smtp://host:port`, for the start-up line.
         describe: String,
@@ -83,7 +90,12 @@ impl Transport {
                     AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
                         .port(smtp.port)
                         .timeout(Some(smtp.timeout))
-                        .tls(tls);
+                        .tls(tls)
+                        .pool_config(
+                            PoolConfig::new()
+                                .max_size(SMTP_CONNECTIONS)
+                                .idle_timeout(SMTP_IDLE),
+                        );
                 if let Some(user) = &smtp.username {
                     let password = String::from_utf8_lossy(smtp.password.expose()).into_owned();
                     builder = builder.credentials(Credentials::new(user.clone(), password));

@@ -11,10 +11,13 @@ pub struct User {
     pub email: String,
     /// Display name, NFC.
     pub nickname: String,
-    /// Argon2id PHC string.
+    /// The password hash: an argon2id PHC string, or a hash imported from Django until the next
+    /// successful log-in replaces it.
     pub password_hash: String,
     /// Whether the address has been verified.
     pub is_active: bool,
+    /// Deactivated by an operator: the account stays, but nobody can log in to it.
+    pub disabled: bool,
     /// Unix seconds.
     pub created_at: u64,
 }
@@ -31,6 +34,9 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Every purpose.
+    pub const ALL: [Self; 3] = [Self::Signup, Self::Reset, Self::EmailChange];
+
     /// A short stable name, used in keys and keyed hashes.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -39,6 +45,12 @@ impl Purpose {
             Self::Reset => "reset",
             Self::EmailChange => "email_change",
         }
+    }
+
+    /// The purpose named by [`Purpose::as_str`].
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
     }
 }
 
@@ -74,13 +86,16 @@ pub struct RefreshState {
     pub iat: u64,
     /// Expires at, Unix seconds.
     pub exp: u64,
-    /// Key that signed it, so the same token can be re-signed byte for byte during the grace.
+    /// Key that signed it, so the same token can be issued again during the grace window.
     pub kid: String,
+    /// Its signature, kept only when the key's signatures are randomized (ES256): re-signing
+    /// would then give other bytes.
+    pub signature: Option<String>,
 }
 
 /// A rotated-away refresh token, remembered for reuse detection and the grace window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rotated {
+pub struct Predecessor {
     /// Token id of the predecessor.
     pub jti: String,
     /// When it was rotated away, Unix milliseconds (the grace window is short).
@@ -96,12 +111,40 @@ pub struct Session {
     pub user_id: String,
     /// Unix seconds.
     pub created_at: u64,
+    /// The client address the log-in came from.
+    pub ip: String,
     /// The refresh token it accepts now.
     pub refresh: RefreshState,
     /// The one before, if the session has rotated.
-    pub previous: Option<Rotated>,
+    pub previous: Option<Predecessor>,
     /// When it ended, if it has.
     pub revoked_at: Option<u64>,
+}
+
+impl Session {
+    /// Whether the session still accepts tokens.
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+
+    /// What the revoked set keeps of it once it has ended.
+    #[must_use]
+    pub fn revocation(&self) -> Revocation {
+        Revocation {
+            sid: self.id.clone(),
+            refresh_exp: self.refresh.exp,
+        }
+    }
+}
+
+/// A session that ended, and how long its tokens would have lived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// Session id.
+    pub sid: String,
+    /// Expiry of its refresh token, Unix seconds.
+    pub refresh_exp: u64,
 }
 
 /// A rendered mail, ready for the outbox.
@@ -122,7 +165,7 @@ pub struct NewMail {
 }
 
 /// Delivery state of a queued mail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MailState {
     /// Waiting for its next attempt.
     Queued,
@@ -141,7 +184,8 @@ pub struct OutboxMail {
     pub queued_at: u64,
     /// Attempts made.
     pub attempts: u32,
-    /// Unix milliseconds of the next attempt.
+    /// Unix milliseconds of the next attempt; while a sender holds the mail, the end of its
+    /// lease.
     pub next_attempt_ms: u64,
     /// Delivery state.
     pub state: MailState,
@@ -150,14 +194,18 @@ pub struct OutboxMail {
 }
 
 /// A signing key kept in the database.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
     /// Key id.
     pub kid: String,
-    /// Secret bytes.
+    /// Its algorithm, as the `alg` header names it (`HS256`, `EdDSA`, `ES256`).
+    pub algorithm: String,
+    /// Secret bytes: the HMAC secret, or the private key as PKCS#8.
     pub secret: Vec<u8>,
     /// Unix seconds.
     pub created_at: u64,
+    /// From when it signs, Unix seconds: later than `created_at` while it is staged.
+    pub signs_from: u64,
     /// When it stopped signing, if it has.
     pub retired_at: Option<u64>,
 }
@@ -166,6 +214,7 @@ impl std::fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredKey")
             .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod codes;
 mod conceal;
 mod concurrency;
+mod conformance;
 mod cookies;
 mod cors;
 mod enumeration;

@@ -3,10 +3,11 @@
 use http::StatusCode;
 
 use super::{Request, Result, fields, message, message_and_user};
-use crate::accounts::{self, Problems, SignupInput};
+use crate::accounts::{self, SignupInput};
 use crate::app::App;
 use crate::http::body::{self, Fields, Kind};
 use crate::http::pages;
+use crate::http::problems::Problems;
 use crate::http::respond::{self, Response};
 use crate::input::{Email, Nickname, Password};
 

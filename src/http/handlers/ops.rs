@@ -15,19 +15,20 @@ const HOME: &str = include_str!("../web/index.html");
 const APP_JS: &str = include_str!("../web/app.js");
 
 /// `GET /healthz`
-pub fn healthz(app: &App) -> Response {
-    match app.store.ping() {
+pub async fn healthz(app: &App) -> Response {
+    match app.store.health().await {
         Ok(()) => respond::json(StatusCode::OK, &json!({ "status": "ok" })),
         Err(e) => ApiError::unavailable(&e).into_response(),
     }
 }
 
 /// `GET /metrics`
-pub fn metrics(app: &App) -> Response {
+pub async fn metrics(app: &App) -> Response {
     app.metrics
         .pending_codes
         .set(i64::try_from(app.codes.count()).unwrap_or(i64::MAX));
-    if let Ok(depth) = app.store.outbox_depth() {
+    app.metrics.store(app.store.commit_stats());
+    if let Ok(depth) = app.store.outbox_depth().await {
         app.metrics
             .outbox_depth
             .set(i64::try_from(depth).unwrap_or(i64::MAX));

@@ -3,10 +3,11 @@
 use http::{Method, StatusCode};
 
 use super::{Request, Result, fields, message, session, signed_out};
-use crate::accounts::{self, Problems};
+use crate::accounts;
 use crate::app::App;
 use crate::http::auth::{authenticate, csrf, presented};
 use crate::http::cookies;
+use crate::http::problems::Problems;
 use crate::http::respond;
 use crate::input::{Email, Nickname, Password};
 
@@ -22,13 +23,13 @@ fn password(
 }
 
 /// `POST /api/accounts/login`
-pub async fn login(app: &App, req: Request) -> Result {
+pub async fn login(app: &App, req: Request, client: std::net::IpAddr) -> Result {
     let (_, f) = fields(app, req).await?;
     let mut p = Problems::default();
     let email = f.parsed(&mut p, "email", Email::parse);
     let pw = password(&mut p, &f, "password");
     let (email, pw) = p.finish(email.zip(pw))?;
-    let (tokens, user) = accounts::login(app, email, pw?).await?;
+    let (tokens, user) = accounts::login(app, email, pw?, client).await?;
     Ok(session(app, &tokens, &user))
 }
 
@@ -54,7 +55,8 @@ pub async fn token_verify(app: &App, req: Request) -> Result {
     let claims = accounts::verify_token(
         app,
         from_body.or_else(|| crate::http::auth::bearer(&parts.headers)),
-    )?;
+    )
+    .await?;
     Ok(respond::json(
         StatusCode::OK,
         &serde_json::json!({ "valid": true, "claims": claims }),
@@ -73,9 +75,12 @@ pub async fn logout(app: &App, req: Request) -> Result {
 }
 
 /// `GET /api/accounts/me`
-pub fn me(app: &App, req: &Request) -> Result {
+pub async fn me(app: &App, req: &Request) -> Result {
     let who = authenticate(app, &Method::GET, req.headers())?;
-    Ok(respond::json(StatusCode::OK, &accounts::me(app, &who)?))
+    Ok(respond::json(
+        StatusCode::OK,
+        &accounts::me(app, &who).await?,
+    ))
 }
 
 /// `PATCH /api/accounts/me`

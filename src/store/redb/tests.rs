@@ -1,114 +1,195 @@
-//! The redb backend on a temporary file: every atomic operation and what survives a reopen.
+//! What only the redb backend has: its file format (migration from version 1, bad bytes), and
+//! re-opening itself after a storage failure. The behaviour every backend shares is held by the
+//! conformance suite in `tests/it/conformance`.
 
-use super::txn::record;
+use std::io;
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redb::{Database, ReadableDatabase as _};
+
+use super::codec::encode;
+use super::migrate::v1;
+use super::tables::{CODES, KEYS, META, OUTBOX, REVOKED, SENDS, SESSIONS, USERS, code_key};
 use super::*;
-use crate::store::SCHEMA_VERSION;
-use crate::store::tables::{CODES, LINKS, REVOKED};
+use crate::store::{MailState, NewMail, OutboxMail, PendingCode, Purpose};
 
-impl RedbStore {
-    /// The pending code a link token's HMAC leads to, read straight from the tables.
-    fn code_by_link(&self, link_mac: &[u8; 32]) -> Result<Option<PendingCode>, Error> {
-        let txn = self.read()?;
-        let key = txn
-            .open_table(LINKS)?
-            .get(link_mac.as_slice())?
-            .map(|g| g.value().to_owned());
-        key.map_or(Ok(None), |key| {
-            record(&txn.open_table(CODES)?, "codes", &key)
-        })
+/// A file-backed redb backend that fails every write with "no space left" while `full`.
+#[derive(Debug)]
+struct Disk {
+    file: Mutex<std::fs::File>,
+    full: Arc<AtomicBool>,
+}
+
+impl Disk {
+    fn check(&self) -> io::Result<()> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(io::Error::from(io::ErrorKind::StorageFull));
+        }
+        Ok(())
     }
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    store: RedbStore,
-}
+impl redb::StorageBackend for Disk {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.file.lock().unwrap().metadata()?.len())
+    }
 
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("latchkey.redb");
-    let store = RedbStore::open(&path).unwrap();
-    Fixture {
-        _dir: dir,
-        path,
-        store,
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        self.file.lock().unwrap().read_exact_at(out, offset)
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        let file = self.file.lock().unwrap();
+        if len > file.metadata()?.len() {
+            self.check()?;
+        }
+        file.set_len(len)
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        self.check()?;
+        self.file.lock().unwrap().sync_data()
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.check()?;
+        self.file.lock().unwrap().write_all_at(data, offset)
     }
 }
 
-fn user(id: &str, email: &str) -> User {
-    User {
-        id: id.into(),
-        email: email.into(),
-        nickname: format!("nick-{id}"),
-        password_hash: "$argon2id$stub".into(),
-        is_active: false,
-        created_at: 100,
-    }
+fn open_on_disk(path: &Path, full: &Arc<AtomicBool>) -> Result<Database, Error> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::Io {
+            what: "opening the test file",
+            source: Arc::new(e),
+        })?;
+    let disk = Disk {
+        file: Mutex::new(file),
+        full: full.clone(),
+    };
+    let db = redb::Builder::new().create_with_backend(disk)?;
+    RedbStore::prepare(&db)?;
+    Ok(db)
 }
 
-fn code(user_id: &str, email: &str, purpose: Purpose, mac: u8) -> PendingCode {
-    PendingCode {
-        purpose,
-        email: email.into(),
-        user_id: user_id.into(),
-        target: None,
-        code_mac: [mac; 32],
-        link_mac: (purpose == Purpose::Signup).then_some([mac ^ 0xff; 32]),
-        issued_at: 1000,
-        expires_at: 4600,
-        attempts: 0,
-    }
-}
-
-fn mail(to: &str) -> NewMail {
-    NewMail {
-        to: to.into(),
+fn queue_one(
+    to: &str,
+) -> impl FnMut(&mut dyn crate::store::Tx, &mut crate::store::Changes) -> Result<(), Error>
++ Send
++ 'static {
+    let mail = NewMail {
+        to: to.to_owned(),
         subject: "s".into(),
         text: "t".into(),
         html: "h".into(),
         message_id: format!("<{to}>"),
         user_id: None,
+    };
+    move |_, w| {
+        w.enqueue(mail.clone(), 0);
+        Ok(())
     }
 }
 
-fn rules(now: u64) -> CodeRules {
-    CodeRules {
-        now,
-        max_attempts: 3,
-        resend_interval: 60,
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_full_disk_the_store_refuses_writes_reports_it_and_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("latchkey.redb");
+    let full = Arc::new(AtomicBool::new(false));
+    let opener = {
+        let (path, full) = (path.clone(), full.clone());
+        Box::new(move || open_on_disk(&path, &full))
+    };
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open_with(opener).unwrap());
+    store.write(queue_one("before@example.com")).await.unwrap();
+    assert!(store.health().await.is_ok());
+
+    full.store(true, Ordering::SeqCst);
+    let refused = store
+        .write(queue_one("during@example.com"))
+        .await
+        .unwrap_err();
+    assert!(refused.is_io(), "{refused}");
+    assert!(
+        store.health().await.is_err(),
+        "health reports failing writes"
+    );
+    for _ in 0..3 {
+        assert!(store.write(queue_one("during@example.com")).await.is_err());
+        tokio::time::sleep(commit::RETRY_EVERY).await;
     }
+    assert!(
+        store.health().await.is_err(),
+        "still failing while the disk is full"
+    );
+
+    full.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.health().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the store did not recover by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    store.write(queue_one("after@example.com")).await.unwrap();
+    assert_eq!(
+        store.outbox_depth().await.unwrap(),
+        2,
+        "what was acknowledged is there, what was refused is not"
+    );
 }
 
-fn signup(f: &Fixture, id: &str, email: &str) {
-    let u = user(id, email);
-    let c = code(id, email, Purpose::Signup, 1);
-    f.store
-        .create_user(&u, &u.nickname.to_lowercase(), &c, &mail(email))
-        .unwrap()
-        .unwrap();
-}
-
-#[test]
-fn a_fresh_database_has_a_code_key_and_keeps_it() {
-    let f = fixture();
-    let key = f.store.code_key().unwrap();
-    drop(f.store);
-    assert_eq!(RedbStore::open(&f.path).unwrap().code_key().unwrap(), key);
+#[tokio::test]
+async fn short_meta_values_are_corrupt_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latchkey.redb");
+    drop(RedbStore::open(&path).unwrap());
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("outbox_seq", [1u8, 2].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&path).unwrap());
+    let err = store.write(queue_one("a@example.com")).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt { table: "meta", key, .. } if key.contains("outbox_seq")),
+        "{err}"
+    );
+    assert!(
+        store.health().await.is_ok(),
+        "bad bytes are not a storage failure"
+    );
 }
 
 #[test]
 fn a_newer_schema_is_refused() {
-    let f = fixture();
-    f.store
-        .write(|txn| {
-            txn.open_table(META)?
-                .insert("schema_version", 99u64.to_be_bytes().as_slice())?;
-            Ok(())
-        })
-        .unwrap();
-    drop(f.store);
-    let err = RedbStore::open(&f.path).unwrap_err();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latchkey.redb");
+    drop(RedbStore::open(&path).unwrap());
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", 99u64.to_be_bytes().as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let err = RedbStore::open(&path).unwrap_err();
     assert!(
         matches!(
             err,
@@ -121,415 +202,156 @@ fn a_newer_schema_is_refused() {
     );
 }
 
-#[test]
-fn email_and_nickname_stay_unique() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let mut other = user("u2", "a@example.com");
-    let c = code("u2", "a@example.com", Purpose::Signup, 2);
-    assert_eq!(
-        f.store
-            .create_user(&other, "fresh", &c, &mail("x"))
-            .unwrap(),
-        Err(Conflict::Email)
-    );
-    other.email = "b@example.com".into();
-    assert_eq!(
-        f.store
-            .create_user(&other, "nick-u1", &c, &mail("x"))
-            .unwrap(),
-        Err(Conflict::Nickname)
-    );
-    assert_eq!(
-        f.store.user_by_email("a@example.com").unwrap().unwrap().id,
-        "u1"
-    );
-    assert!(f.store.user("u2").unwrap().is_none());
-    assert_eq!(
-        f.store.outbox_depth().unwrap(),
-        1,
-        "a refused sign-up queues nothing"
-    );
-}
-
-#[test]
-fn the_right_code_activates_once() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let guess = |mac| Guess::Code {
-        purpose: Purpose::Signup,
-        email: "a@example.com",
-        mac: [mac; 32],
-    };
-    let done = f
-        .store
-        .redeem(guess(1), &Effect::Activate, rules(2000))
-        .unwrap();
-    assert!(matches!(done, Redeemed::Accepted { ref user, .. } if user.is_active));
-    assert!(f.store.user("u1").unwrap().unwrap().is_active);
-    assert_eq!(
-        f.store
-            .redeem(guess(1), &Effect::Activate, rules(2000))
-            .unwrap(),
-        Redeemed::Unknown
-    );
-}
-
-#[test]
-fn wrong_guesses_count_and_void_the_code() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let guess = |mac| Guess::Code {
-        purpose: Purpose::Signup,
-        email: "a@example.com",
-        mac: [mac; 32],
-    };
-    for attempts in 1..=3 {
-        assert_eq!(
-            f.store
-                .redeem(guess(9), &Effect::Activate, rules(1010))
-                .unwrap(),
-            Redeemed::Wrong { attempts }
-        );
-    }
-    // Sent at 1000 with a 60 s interval: at 1010 a new code may be asked for in 50 s.
-    let exhausted = f
-        .store
-        .redeem(guess(1), &Effect::Activate, rules(1010))
-        .unwrap();
-    assert_eq!(exhausted, Redeemed::Exhausted { retry_after: 50 });
-    assert!(!f.store.user("u1").unwrap().unwrap().is_active);
-}
-
-#[test]
-fn an_expired_code_is_unknown() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let guess = Guess::Code {
-        purpose: Purpose::Signup,
-        email: "a@example.com",
-        mac: [1; 32],
-    };
-    assert_eq!(
-        f.store
-            .redeem(guess, &Effect::Activate, rules(4600))
-            .unwrap(),
-        Redeemed::Unknown
-    );
-}
-
-#[test]
-fn purposes_are_kept_apart() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let guess = Guess::Code {
-        purpose: Purpose::Reset,
-        email: "a@example.com",
-        mac: [1; 32],
-    };
-    assert_eq!(
-        f.store
-            .redeem(guess, &Effect::Activate, rules(2000))
-            .unwrap(),
-        Redeemed::Unknown
-    );
-}
-
-#[test]
-fn links_redeem_and_a_replaced_code_takes_its_link_along() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    let old_link = [1 ^ 0xff; 32];
-    assert!(f.store.code_by_link(&old_link).unwrap().is_some());
-    let mut fresh = code("u1", "a@example.com", Purpose::Signup, 5);
-    fresh.issued_at = 1030;
-    assert_eq!(
-        f.store
-            .replace_code(&fresh, &[mail("a@example.com")], 60)
-            .unwrap(),
-        Err(TooSoon { retry_after: 30 })
-    );
-    fresh.issued_at = 1060;
-    f.store
-        .replace_code(&fresh, &[mail("a@example.com")], 60)
-        .unwrap()
-        .unwrap();
-    assert!(f.store.code_by_link(&old_link).unwrap().is_none());
-    let stale = Guess::Link { mac: old_link };
-    assert_eq!(
-        f.store
-            .redeem(stale, &Effect::Activate, rules(2000))
-            .unwrap(),
-        Redeemed::Unknown
-    );
-    let link = Guess::Link {
-        mac: [5 ^ 0xff; 32],
-    };
-    assert!(matches!(
-        f.store
-            .redeem(link, &Effect::Activate, rules(2000))
-            .unwrap(),
-        Redeemed::Accepted { .. }
-    ));
-}
-
-fn session(sid: &str, user_id: &str, jti: &str) -> Session {
-    Session {
-        id: sid.into(),
-        user_id: user_id.into(),
-        created_at: 1000,
-        refresh: RefreshState {
-            jti: jti.into(),
-            iat: 1000,
-            exp: 9000,
-            kid: "k".into(),
-        },
-        previous: None,
-        revoked_at: None,
-    }
-}
-
-/// Saves a session, creating its account first if the test has not.
-fn add_session(f: &Fixture, s: &Session) {
-    if f.store.user(&s.user_id).unwrap().is_none() {
-        let owner = user(&s.user_id, &format!("{}@example.com", s.user_id));
-        f.store.import(&[owner], &[]).unwrap();
-    }
-    assert!(f.store.create_session(s, "$argon2id$stub").unwrap());
-}
-
-fn next(jti: &str) -> RefreshState {
-    RefreshState {
-        jti: jti.into(),
-        iat: 1100,
-        exp: 9100,
-        kid: "k".into(),
-    }
-}
-
-#[test]
-fn rotation_grace_and_reuse() {
-    let f = fixture();
-    add_session(&f, &session("s1", "u1", "r1"));
-    let warn = mail("a@example.com");
-    let Rotation::Rotated(s) = f
-        .store
-        .rotate("s1", "r1", &next("r2"), 1100, 10, &warn)
-        .unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(s.refresh.jti, "r2");
-    // The predecessor within the grace: the same successor, nothing changes.
-    let Rotation::Grace(s) = f
-        .store
-        .rotate("s1", "r1", &next("r3"), 1110, 10, &warn)
-        .unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(s.refresh.jti, "r2");
-    assert_eq!(f.store.outbox_depth().unwrap(), 0);
-    // Outside the grace, the predecessor is reuse: the session ends and the owner is warned.
-    let reused = f
-        .store
-        .rotate("s1", "r1", &next("r3"), 1111, 10, &warn)
-        .unwrap();
-    assert_eq!(
-        reused,
-        Rotation::Reused {
+/// Writes a database as version 1 of latchkey left it.
+fn version_one(path: &Path) {
+    let db = Database::create(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut meta = txn.open_table(META).unwrap();
+        meta.insert("schema_version", 1u64.to_be_bytes().as_slice())
+            .unwrap();
+        meta.insert("code_key", [7u8; 32].as_slice()).unwrap();
+        let user = v1::User {
+            id: "u1".into(),
+            email: "a@example.com".into(),
+            nickname: "Ada".into(),
+            password_hash: "$argon2id$x".into(),
+            is_active: true,
+            created_at: 5,
+        };
+        txn.open_table(USERS)
+            .unwrap()
+            .insert("u1", encode(&user).as_slice())
+            .unwrap();
+        let session = v1::Session {
+            id: "s1".into(),
             user_id: "u1".into(),
-            refresh_exp: 9100
-        }
-    );
-    assert_eq!(f.store.outbox_depth().unwrap(), 1);
-    // Even the current token is dead now, and the grace never revives it.
-    assert_eq!(
-        f.store
-            .rotate("s1", "r2", &next("r4"), 1112, 10, &warn)
-            .unwrap(),
-        Rotation::Ended
-    );
-    assert_eq!(
-        f.store.revoked_sessions(1112).unwrap(),
-        [Ended {
-            sid: "s1".into(),
-            refresh_exp: 9100
-        }]
-    );
-}
-
-#[test]
-fn a_session_is_refused_when_the_password_changed_after_it_was_checked() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    assert!(
-        !f.store
-            .create_session(&session("s1", "u1", "r1"), "$argon2id$old")
+            created_at: 5,
+            refresh: v1::RefreshState {
+                jti: "r1".into(),
+                iat: 5,
+                exp: 9_000,
+                kid: "k1".into(),
+            },
+            previous: Some(v1::Rotated {
+                jti: "r0".into(),
+                at_ms: 4_000,
+            }),
+            revoked_at: None,
+        };
+        let mut sessions = txn.open_table(SESSIONS).unwrap();
+        sessions.insert("s1", encode(&session).as_slice()).unwrap();
+        // An ended session of a deleted account: version 1 kept only its revocation.
+        txn.open_table(REVOKED)
             .unwrap()
-    );
-    assert!(f.store.session("s1").unwrap().is_none());
-    assert!(
-        !f.store
-            .create_session(&session("s2", "nobody", "r1"), "$argon2id$stub")
-            .unwrap()
-    );
-    let changed = f
-        .store
-        .set_password("u1", "$argon2id$stub", "$argon2id$new", None, 1)
-        .unwrap();
-    assert_eq!(changed, Some(Vec::new()));
-    let stale = f
-        .store
-        .set_password("u1", "$argon2id$stub", "$argon2id$other", None, 1)
-        .unwrap();
-    assert_eq!(
-        stale, None,
-        "a change checked against the old password loses to the newer one"
-    );
-    assert_eq!(
-        f.store.delete_user("u1", "$argon2id$stub", 1).unwrap(),
-        None
-    );
-    assert!(
-        f.store
-            .delete_user("u1", "$argon2id$new", 1)
-            .unwrap()
-            .is_some()
-    );
-}
-
-#[test]
-fn revoking_all_sessions_can_keep_one() {
-    let f = fixture();
-    for sid in ["s1", "s2", "s3"] {
-        add_session(&f, &session(sid, "u1", "r"));
-    }
-    add_session(&f, &session("other", "u2", "r"));
-    let ended = f
-        .store
-        .revoke_user_sessions("u1", Some("s2"), 1200)
-        .unwrap();
-    let mut sids: Vec<_> = ended.into_iter().map(|e| e.sid).collect();
-    sids.sort();
-    assert_eq!(sids, ["s1", "s3"]);
-    assert!(f.store.session("s2").unwrap().unwrap().revoked_at.is_none());
-    assert!(
-        f.store
-            .session("other")
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_none()
-    );
-    assert_eq!(
-        f.store.revoke_session("s1", 1300).unwrap(),
-        None,
-        "already ended"
-    );
-}
-
-#[test]
-fn the_outbox_keeps_order_retries_and_parks() {
-    let f = fixture();
-    f.store.queue_mail(&mail("one@example.com")).unwrap();
-    f.store.queue_mail(&mail("two@example.com")).unwrap();
-    let due = f.store.due_mail(u64::MAX, 10).unwrap();
-    assert_eq!(
-        due.iter().map(|m| m.mail.to.as_str()).collect::<Vec<_>>(),
-        ["one@example.com", "two@example.com"]
-    );
-    let (one, two) = (due[0].id, due[1].id);
-    f.store.mail_retry(one, u64::MAX - 1, "421 busy").unwrap();
-    assert_eq!(f.store.due_mail(u64::MAX - 2, 10).unwrap().len(), 1);
-    assert_eq!(
-        f.store.next_mail_due().unwrap(),
-        Some(due[1].next_attempt_ms)
-    );
-    f.store.mail_park(two, "550 no such user").unwrap();
-    assert_eq!(f.store.outbox_depth().unwrap(), 1);
-    f.store.mail_sent(one).unwrap();
-    assert_eq!(f.store.outbox_depth().unwrap(), 0);
-    assert_eq!(f.store.next_mail_due().unwrap(), None);
-}
-
-#[test]
-fn purge_drops_expired_codes_and_sessions() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    add_session(&f, &session("s1", "u1", "r1"));
-    f.store.revoke_session("s1", 2000).unwrap();
-    assert_eq!(
-        f.store.purge(4599, 60).unwrap(),
-        Purged {
-            codes: 0,
-            sessions: 0
-        }
-    );
-    assert_eq!(
-        f.store.purge(9000, 60).unwrap(),
-        Purged {
-            codes: 1,
-            sessions: 1
-        }
-    );
-    assert!(f.store.pending_codes().unwrap().is_empty());
-    assert!(f.store.code_by_link(&[1 ^ 0xff; 32]).unwrap().is_none());
-    assert!(f.store.revoked_sessions(0).unwrap().is_empty());
-}
-
-#[test]
-fn purge_forgets_revocations_of_deleted_accounts_once_expired() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    add_session(&f, &session("s1", "u1", "r1"));
-    let deleted = f
-        .store
-        .delete_user("u1", "$argon2id$stub", 2000)
-        .unwrap()
-        .unwrap();
-    assert_eq!(deleted.ended.len(), 1);
-    assert_eq!(
-        f.store.revoked_sessions(2000).unwrap().len(),
-        1,
-        "its tokens stay refused"
-    );
-    f.store.purge(9000, 60).unwrap();
-    let left = f.store.read_table(REVOKED).unwrap().len().unwrap();
-    assert_eq!(left, 0);
-}
-
-#[test]
-fn everything_survives_a_reopen() {
-    let f = fixture();
-    signup(&f, "u1", "a@example.com");
-    add_session(&f, &session("s1", "u1", "r1"));
-    f.store
-        .add_signing_key(&StoredKey {
+            .insert("gone", 8_000u64)
+            .unwrap();
+        let key = v1::StoredKey {
             kid: "k1".into(),
             secret: vec![1; 32],
-            created_at: 1,
+            created_at: 3,
             retired_at: None,
-        })
-        .unwrap();
-    f.store
-        .add_signing_key(&StoredKey {
-            kid: "k2".into(),
-            secret: vec![2; 32],
-            created_at: 2,
-            retired_at: None,
-        })
-        .unwrap();
-    drop(f.store);
-    let store = RedbStore::open(&f.path).unwrap();
-    assert!(store.user("u1").unwrap().is_some());
-    assert!(store.session("s1").unwrap().is_some());
-    assert_eq!(store.pending_codes().unwrap().len(), 1);
-    let keys = store.signing_keys().unwrap();
+        };
+        txn.open_table(KEYS)
+            .unwrap()
+            .insert("k1", encode(&key).as_slice())
+            .unwrap();
+        let code = PendingCode {
+            purpose: Purpose::Reset,
+            email: "a@example.com".into(),
+            user_id: "u1".into(),
+            target: None,
+            code_mac: [2; 32],
+            link_mac: None,
+            issued_at: 10,
+            expires_at: 3_610,
+            attempts: 1,
+        };
+        let key = code_key(Purpose::Reset, "a@example.com");
+        txn.open_table(CODES)
+            .unwrap()
+            .insert(key.as_str(), encode(&code).as_slice())
+            .unwrap();
+        txn.open_table(SENDS)
+            .unwrap()
+            .insert(key.as_str(), 10u64)
+            .unwrap();
+        let mail = OutboxMail {
+            id: 1,
+            mail: NewMail {
+                to: "a@example.com".into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+                message_id: "<m>".into(),
+                user_id: Some("u1".into()),
+            },
+            queued_at: 10,
+            attempts: 0,
+            next_attempt_ms: 10_000,
+            state: MailState::Queued,
+            last_error: None,
+        };
+        txn.open_table(OUTBOX)
+            .unwrap()
+            .insert(1u64, encode(&mail).as_slice())
+            .unwrap();
+    }
+    txn.commit().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_one_database_is_migrated_with_its_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latchkey.redb");
+    version_one(&path);
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&path).unwrap());
+    let user = store.user("u1").await.unwrap().unwrap();
+    assert!(user.is_active && !user.disabled);
+    let session = store.session("s1").await.unwrap().unwrap();
+    assert_eq!(session.previous.unwrap().jti, "r0");
+    assert_eq!(session.refresh.signature, None);
+    let keys = store.signing_keys().await.unwrap();
     assert_eq!(
-        keys.iter()
-            .map(|k| (k.kid.as_str(), k.retired_at))
-            .collect::<Vec<_>>(),
-        [("k2", None), ("k1", Some(2))]
+        (keys[0].algorithm.as_str(), keys[0].signs_from),
+        ("HS256", 3)
     );
+    assert_eq!(store.code_key().await.unwrap(), [7; 32]);
+    assert_eq!(
+        store.revoked_sessions(0).await.unwrap(),
+        [Revocation {
+            sid: "gone".into(),
+            refresh_exp: 8_000
+        }]
+    );
+    // The indexes work: the sweeper finds the code, the send and both sessions by expiry; the
+    // deletion finds the account's mail.
+    let purged = store
+        .write(|tx, w| crate::rules::sweep::step(tx, w, 9_000, 60, 10))
+        .await
+        .unwrap();
+    assert_eq!((purged.codes, purged.sends, purged.sessions), (1, 1, 2));
+    let deleted = store
+        .write(|tx, w| crate::rules::users::delete(tx, w, ("u1", "$argon2id$x"), 9_000))
+        .await
+        .unwrap();
+    assert!(deleted.is_some());
+    assert_eq!(
+        store.outbox_depth().await.unwrap(),
+        0,
+        "the account's mail went with it"
+    );
+    drop(store);
+    let db = Database::open(&path).unwrap();
+    let version = db
+        .begin_read()
+        .unwrap()
+        .open_table(META)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value()
+        .to_vec();
+    assert_eq!(version, SCHEMA_VERSION.to_be_bytes());
 }
