@@ -117,6 +117,7 @@ impl App {
             from,
             config.mail.smtp.timeout,
             metrics.clone(),
+            clock.clone(),
         ));
         let rules = rules(&config, &clock);
         let limits = Limits::new(&config.rate_limits);

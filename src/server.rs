@@ -13,17 +13,23 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore};
+use std::net::SocketAddr;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 use crate::http;
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let limits = &app.config.server;
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    accept(listener, &app, &graceful, shutdown).await;
+    drain(graceful, app.config.server.shutdown_grace).await;
+}
+
+/// The HTTP/1.1 and HTTP/2 settings every connection gets.
+fn protocols(limits: &crate::config::Server) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Without a timer hyper silently ignores the header read timeout.
     builder
@@ -38,7 +44,20 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         .keep_alive_interval(limits.header_timeout)
         .keep_alive_timeout(limits.header_timeout)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-    let grace = limits.shutdown_grace;
+    builder
+}
+
+/// The listener: accepts until `shutdown`, at most `server.max_connections` at once, and
+/// hands each connection to [`connection`]. The listener is dropped on return.
+async fn accept(
+    listener: TcpListener,
+    app: &Arc<App>,
+    graceful: &GracefulShutdown,
+    shutdown: impl Future<Output = ()>,
+) {
+    let limits = &app.config.server;
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let builder = protocols(limits);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -59,45 +78,60 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             },
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let first_request = Arc::new(Notify::new());
-        let arrived = first_request.clone();
-        let service = service_fn(move |req| {
-            let app = app.clone();
-            arrived.notify_one();
-            async move { Ok::<_, Infallible>(http::handle(&app, req, peer).await) }
-        });
-        let connection = graceful.watch(
-            builder
-                .serve_connection(TokioIo::new(stream), service)
-                .into_owned(),
-        );
-        let first_deadline = limits.header_timeout;
-        tokio::spawn(async move {
-            let mut connection = std::pin::pin!(connection);
-            // hyper's header timer starts only once it knows the protocol; a client that sends
-            // nothing at all would hold its slot forever without this deadline.
-            let outcome = tokio::select! {
-                outcome = &mut connection => Some(outcome),
-                () = first_request.notified() => None,
-                () = tokio::time::sleep(first_deadline) => {
-                    tracing::debug!(peer = %peer, "no request in time: closing");
-                    drop(slot);
-                    return;
-                }
-            };
-            let outcome = match outcome {
-                Some(outcome) => outcome,
-                None => connection.await,
-            };
-            if let Err(e) = outcome {
-                tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
-            }
-            drop(slot);
-        });
+        connection(stream, peer, app.clone(), &builder, graceful, slot);
     }
-    drop(listener);
+}
+
+/// One connection, on a task of its own: errors are logged there and never end the accept
+/// loop; its slot is freed when it closes.
+fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+    builder: &auto::Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    slot: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let first_deadline = app.config.server.header_timeout;
+    let first_request = Arc::new(Notify::new());
+    let arrived = first_request.clone();
+    let service = service_fn(move |req| {
+        let app = app.clone();
+        arrived.notify_one();
+        async move { Ok::<_, Infallible>(http::handle(&app, req, peer).await) }
+    });
+    let connection = graceful.watch(
+        builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned(),
+    );
+    tokio::spawn(async move {
+        let mut connection = std::pin::pin!(connection);
+        // hyper's header timer starts only once it knows the protocol; a client that sends
+        // nothing at all would hold its slot forever without this deadline.
+        let outcome = tokio::select! {
+            outcome = &mut connection => Some(outcome),
+            () = first_request.notified() => None,
+            () = tokio::time::sleep(first_deadline) => {
+                tracing::debug!(peer = %peer, "no request in time: closing");
+                drop(slot);
+                return;
+            }
+        };
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => connection.await,
+        };
+        if let Err(e) = outcome {
+            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+        }
+        drop(slot);
+    });
+}
+
+/// The drain: in-flight requests get up to `grace` to finish.
+async fn drain(graceful: GracefulShutdown, grace: std::time::Duration) {
     tracing::info!(
         grace_secs = grace.as_secs(),
         "shutting down: draining requests"

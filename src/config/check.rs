@@ -9,7 +9,7 @@ use super::file::{DurationText, FileConfig};
 use super::values::{self, Rate};
 use super::{
     Codes, Config, Error, Language, Log, LogFormat, Mail, MailTransport, Origins, Passwords,
-    RateLimits, Server, Smtp, SmtpTls, Tokens, Transport,
+    RateLimits, Server, Smtp, SmtpTls, TokenTransport, Tokens,
 };
 use crate::jwt::MIN_SECRET_BYTES;
 use crate::secret::Secret;
@@ -276,9 +276,9 @@ impl<'a> Checker<'a> {
                 "tokens.transport",
                 &t.transport,
                 &[
-                    ("body", Transport::Body),
-                    ("cookie", Transport::Cookie),
-                    ("both", Transport::Both),
+                    ("body", TokenTransport::Body),
+                    ("cookie", TokenTransport::Cookie),
+                    ("both", TokenTransport::Both),
                 ],
             ),
         }

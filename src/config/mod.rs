@@ -71,7 +71,7 @@ pub enum Error {
 
 /// How tokens travel between latchkey and the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub enum TokenTransport {
     /// In JSON bodies and `Authorization` headers.
     Body,
     /// In cookies only.
@@ -192,7 +192,7 @@ pub struct Tokens {
     /// Grace for a just-rotated refresh token.
     pub reuse_grace: Duration,
     /// Body, cookie or both.
-    pub transport: Transport,
+    pub transport: TokenTransport,
 }
 
 /// `[codes]`, typed.

@@ -8,7 +8,7 @@ use super::cookies;
 use super::error::ApiError;
 use crate::accounts::{self, Authenticated};
 use crate::app::App;
-use crate::config::Transport;
+use crate::config::TokenTransport;
 
 /// The bearer token of `Authorization`, if the header is there and well-formed.
 #[must_use]
@@ -44,8 +44,8 @@ pub fn presented<'a>(
         };
     }
     let cookie = match app.config.tokens.transport {
-        Transport::Body => None,
-        Transport::Cookie | Transport::Both => {
+        TokenTransport::Body => None,
+        TokenTransport::Cookie | TokenTransport::Both => {
             cookies::get(headers, name).filter(|t| !t.is_empty())
         }
     };

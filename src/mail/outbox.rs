@@ -86,6 +86,7 @@ impl Outbox {
         from: Mailbox,
         send_timeout: Duration,
         metrics: Arc<Metrics>,
+        clock: Clock,
     ) -> Self {
         Self {
             store,
@@ -94,7 +95,7 @@ impl Outbox {
             wake: Notify::new(),
             send_timeout,
             metrics,
-            clock: Clock::System,
+            clock,
         }
     }
 

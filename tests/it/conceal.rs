@@ -85,6 +85,7 @@ fn with_conceal_existing_a_taken_nickname_answers_alike_for_taken_and_free_addre
     server.verified_user("mallory@example.com", "Mallory");
     let free = signup(&server, "fresh@example.com", PASSWORD, "Mallory");
     let taken = signup(&server, "owner@example.com", PASSWORD, "Mallory");
+    assert_eq!((free.status, free.error()), (409, "nickname_taken".into()));
     assert_eq!(
         (taken.status, taken.text()),
         (free.status, free.text()),

@@ -13,6 +13,8 @@ mod concurrency;
 mod conformance;
 mod cookies;
 mod cors;
+mod disk;
+mod durability;
 mod enumeration;
 mod flow;
 mod http;

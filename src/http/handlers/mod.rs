@@ -28,7 +28,7 @@ use super::error::ApiError;
 use super::respond::{self, Response};
 use crate::accounts::{TokenPair, UserView};
 use crate::app::App;
-use crate::config::Transport;
+use crate::config::TokenTransport;
 use crate::random;
 
 type Request = http::Request<Incoming>;
@@ -69,7 +69,7 @@ struct Session<'a> {
 
 fn session(app: &App, tokens: &TokenPair, user: &UserView) -> Response {
     let transport = app.config.tokens.transport;
-    let in_body = transport != Transport::Cookie;
+    let in_body = transport != TokenTransport::Cookie;
     let body = Session {
         access_token: in_body.then_some(tokens.access_token.as_str()),
         refresh_token: in_body.then_some(tokens.refresh_token.as_str()),
@@ -79,7 +79,7 @@ fn session(app: &App, tokens: &TokenPair, user: &UserView) -> Response {
         user,
     };
     let mut response = respond::json(StatusCode::OK, &body);
-    if transport != Transport::Body {
+    if transport != TokenTransport::Body {
         let csrf = random::id();
         cookies::set(
             response.headers_mut(),
@@ -95,7 +95,7 @@ fn session(app: &App, tokens: &TokenPair, user: &UserView) -> Response {
 /// An answer with no body that also clears the token cookies in cookie mode.
 fn signed_out(app: &App) -> Response {
     let mut response = respond::empty(StatusCode::NO_CONTENT);
-    if app.config.tokens.transport != Transport::Body {
+    if app.config.tokens.transport != TokenTransport::Body {
         cookies::clear(response.headers_mut(), &app.config.server);
     }
     response
