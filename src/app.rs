@@ -17,6 +17,7 @@ use crate::random;
 use crate::revoked::Revoked;
 use crate::rules;
 use crate::store::{self, Changes, RedbStore, Store, StoredKey, Tx};
+use crate::users::Users;
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "latchkey.redb";
@@ -78,6 +79,8 @@ pub struct App {
     pub outbox: Arc<Outbox>,
     /// Ended sessions.
     pub revoked: Revoked,
+    /// Accounts by id, for the request path.
+    pub users: Users,
     /// Rate limits.
     pub limits: Limits,
     /// Metrics.
@@ -131,6 +134,7 @@ impl App {
             mailer,
             outbox,
             revoked,
+            users: Users::default(),
             limits,
             metrics,
             clock,
@@ -138,13 +142,34 @@ impl App {
     }
 
     /// Runs `work` in a write transaction (see [`crate::store`]) and returns its answer once
-    /// its changes are durable.
-    pub async fn write<R, F>(&self, work: F) -> Result<R, store::Error>
+    /// its changes are durable; the accounts it wrote leave the cache.
+    pub async fn write<R, F>(&self, mut work: F) -> Result<R, store::Error>
     where
         R: Send + 'static,
         F: FnMut(&mut dyn Tx, &mut Changes) -> Result<R, store::Error> + Send + 'static,
     {
-        self.store.write(work).await
+        let touched = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = touched.clone();
+        let answer = self
+            .store
+            .write(move |tx, w| {
+                let answer = work(tx, w);
+                if let Ok(mut seen) = seen.lock() {
+                    // A retried work replaces what its earlier attempt wrote.
+                    *seen = crate::users::touched(w);
+                }
+                answer
+            })
+            .await;
+        if let Ok(touched) = touched.lock() {
+            self.users.invalidate(&touched);
+        }
+        answer
+    }
+
+    /// The account with this id, from the cache or the store.
+    pub async fn user(&self, id: &str) -> Result<Option<store::User>, store::Error> {
+        self.users.get(self.store.as_ref(), id).await
     }
 
     /// Seconds since the Unix epoch.

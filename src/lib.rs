@@ -25,6 +25,7 @@
 //! - [`jwt`]: the token core. HS256 on `ring`, strict and canonical, no I/O.
 //! - [`codes`]: pending verification codes in moka, written through to the store.
 //! - [`revoked`]: ended sessions, checked on every authenticated request.
+//! - [`users`]: accounts by id, cached for the request path.
 //! - [`password`]: argon2id on dedicated low-priority threads, with admission control.
 //! - [`limits`]: per-IP and per-address rate limits with bounded memory.
 //! - [`input`]: email, nickname and password, checked and normalized at the edge.
@@ -52,3 +53,4 @@ pub mod secret;
 pub mod server;
 pub mod store;
 pub mod sweeper;
+pub mod users;

@@ -5,9 +5,9 @@
 #![no_main]
 
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use latchkey::accounts::Problems;
 use latchkey::codes;
 use latchkey::http::body::{self, Fields};
+use latchkey::http::problems::Problems;
 use latchkey::input::{Email, Nickname, Password};
 use libfuzzer_sys::fuzz_target;
 

@@ -41,8 +41,7 @@ use crate::{jwt, password, store};
 
 /// The account behind an access token; gone means the session is as good as ended.
 pub(crate) async fn current_user(app: &App, who: &Authenticated) -> Result<User, Error> {
-    app.store
-        .user(&who.claims.sub)
+    app.user(&who.claims.sub)
         .await?
         .ok_or(Error::Token(TokenProblem::Revoked))
 }

@@ -18,7 +18,7 @@ mod cors;
 mod error;
 mod handlers;
 mod pages;
-mod problems;
+pub mod problems;
 mod respond;
 
 use std::net::{IpAddr, SocketAddr};
