@@ -131,14 +131,16 @@ async fn measure(
         .map(|w| tokio::spawn(rotate_load(store.clone(), n, w, stop.clone())))
         .collect();
     let started = Instant::now();
-    let mut swept = 0;
+    let (mut swept, mut longest_step) = (0, Duration::ZERO);
     if sweeping {
         // The sweeper's own loop: a step, then a pause so waiting requests go first.
         loop {
+            let step = Instant::now();
             let purged = store
                 .write(move |tx, w| sweep::step(tx, w, now, 60, BATCH))
                 .await
                 .unwrap();
+            longest_step = longest_step.max(step.elapsed());
             swept += purged.sessions;
             if !purged.more(BATCH) {
                 break;
@@ -155,7 +157,12 @@ async fn measure(
         all.extend(w.await.unwrap());
     }
     all.sort();
-    (all, swept, took)
+    Phase {
+        writes: all,
+        swept,
+        longest_step,
+        took,
+    }
 }
 
 fn line(name: &str, latencies: &[Duration], took: Duration) {
@@ -213,18 +220,21 @@ fn main() {
 
     runtime.block_on(async {
         let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).unwrap());
-        let (alone, _, took) = measure(&store, n, false, now).await;
-        line("rotate x16, no sweep", &alone, took);
-        let (during, swept, took) = measure(&store, n, true, now).await;
-        line("rotate x16, while sweeping", &during, took);
-        let alone_max = alone.last().copied().unwrap_or_default();
-        let during_max = during.last().copied().unwrap_or_default();
+        // Warm the cache first: the first reads of a reopened file come from the disk.
+        measure(&store, n, false, now).await;
+        let alone = measure(&store, n, false, now).await;
+        line("rotate x16, no sweep", &alone.writes, alone.took);
+        let during = measure(&store, n, true, now).await;
+        line("rotate x16, while sweeping", &during.writes, during.took);
+        let max = |p: &Phase| p.writes.last().copied().unwrap_or_default().as_secs_f64() * 1e3;
         println!(
-            "sweep                        {swept} expired sessions in {:.1} s; longest write {:.2} ms \
-             ({:.2} ms without the sweeper; goal: at most 10 ms)",
-            took.as_secs_f64(),
-            during_max.as_secs_f64() * 1e3,
-            alone_max.as_secs_f64() * 1e3,
+            "sweep                        {} expired sessions in {:.1} s; longest step {:.2} ms \
+             (goal: at most 10 ms); longest write {:.2} ms, {:.2} ms without the sweeper",
+            during.swept,
+            during.took.as_secs_f64(),
+            during.longest_step.as_secs_f64() * 1e3,
+            max(&during),
+            max(&alone),
         );
     });
 }

@@ -28,6 +28,7 @@
 //! - [`users`]: accounts by id, cached for the request path.
 //! - [`password`]: argon2id on dedicated low-priority threads, with admission control.
 //! - [`limits`]: per-IP and per-address rate limits with bounded memory.
+//! - [`json`]: JSON parsing that refuses duplicate member names.
 //! - [`input`]: email, nickname and password, checked and normalized at the edge.
 //! - [`metrics`]: the Prometheus metrics.
 //! - [`random`], [`secret`], [`clock`]: the CSPRNG, redacted secrets, settable time.
@@ -41,6 +42,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod input;
+pub mod json;
 pub mod jwt;
 pub mod limits;
 pub mod mail;

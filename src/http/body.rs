@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::problems::Problems;
+use crate::json::{self, Refused};
 
 /// What kind of body arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,14 +98,20 @@ impl Fields {
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
         match kind(headers, body, false)? {
             Kind::Empty => Ok(Self::default()),
-            _ => match serde_json::from_slice::<Value>(body) {
+            _ => match json::parse(body) {
                 Ok(Value::Object(map)) => Ok(Self(map)),
                 Ok(_) => Err(ApiError::validation(
                     [("body", "must be a JSON object".to_owned())]
                         .into_iter()
                         .collect(),
                 )),
-                Err(_) => Err(ApiError::invalid_json()),
+                // A proxy or a log may read the other member: refuse rather than pick one.
+                Err(Refused::Duplicate(name)) => Err(ApiError::validation(
+                    [("body", format!("names the member {name:?} more than once"))]
+                        .into_iter()
+                        .collect(),
+                )),
+                Err(Refused::Syntax) => Err(ApiError::invalid_json()),
             },
         }
     }

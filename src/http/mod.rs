@@ -24,7 +24,7 @@ mod respond;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use http::{HeaderValue, Method};
+use http::{HeaderValue, Method, StatusCode, header};
 use hyper::body::Incoming;
 use tracing::Instrument as _;
 
@@ -57,6 +57,8 @@ pub enum Route {
     Logout,
     /// `/api/accounts/me`
     Me,
+    /// `/api/accounts/authz`: forward authentication, any method
+    Authz,
     /// `/api/accounts/password/change`
     PasswordChange,
     /// `/api/accounts/password/reset`
@@ -78,6 +80,9 @@ pub enum Route {
     /// `/app.js`: their script
     AppJs,
 }
+
+/// The `allow` of a route that answers every method (the proxy chooses it, not a client).
+const ANY_METHOD: &str = "*";
 
 /// Path, route, the methods it answers (`GET` implies `HEAD`), and the per-IP rate limit it
 /// counts against.
@@ -126,6 +131,7 @@ pub const ROUTES: &[(&str, Route, &str, Option<Limit>)] = &[
         "GET, HEAD, PATCH, DELETE",
         None,
     ),
+    ("/api/accounts/authz", Route::Authz, ANY_METHOD, None),
     (
         "/api/accounts/password/change",
         Route::PasswordChange,
@@ -198,11 +204,25 @@ async fn dispatch(
 ) -> Result<Response, ApiError> {
     use handlers as h;
     let method = req.method().clone();
-    if method == Method::OPTIONS {
+    if method == Method::OPTIONS && found.allow != ANY_METHOD {
         let origin = cors::allowed_origin(req.headers(), &app.config.server.cors_origins);
         return Ok(cors::preflight(origin, found.allow));
     }
-    if !found.allow.split(", ").any(|m| m == method.as_str()) {
+    if req
+        .headers()
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        // Proxies and libraries disagree on which of several headers counts; refuse them all.
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "token_invalid",
+            "Send one Authorization header, not several.",
+        ));
+    }
+    if found.allow != ANY_METHOD && !found.allow.split(", ").any(|m| m == method.as_str()) {
         return Err(ApiError::method_not_allowed(found.allow));
     }
     if let Some(limit) = found.limit {
@@ -227,6 +247,7 @@ async fn dispatch(
         (Route::Me, Method::PATCH) => h::update_me(app, req).await,
         (Route::Me, Method::DELETE) => h::delete_me(app, req).await,
         (Route::Me, _) => h::me(app, &req).await,
+        (Route::Authz, _) => h::authz(app, &req).await,
         (Route::PasswordChange, _) => h::change_password(app, req).await,
         (Route::PasswordReset, _) => h::request_reset(app, req).await,
         (Route::PasswordResetConfirm, _) => h::confirm_reset(app, req).await,
@@ -331,7 +352,12 @@ mod tests {
             let described = paths
                 .get(*path)
                 .unwrap_or_else(|| panic!("{path} is not described"));
-            for method in allow.split(", ").filter(|m| *m != "HEAD") {
+            let methods = if *allow == ANY_METHOD {
+                "GET, POST, PUT, PATCH, DELETE"
+            } else {
+                allow
+            };
+            for method in methods.split(", ").filter(|m| *m != "HEAD") {
                 assert!(
                     described.get(method.to_lowercase()).is_some(),
                     "{method} {path} is not described"

@@ -2,15 +2,18 @@
 //!
 //! - `account`: sign-up, codes and links, password reset
 //! - `session`: log-in, tokens, log-out, and what a logged-in user does
+//! - `forward`: forward authentication for reverse proxies
 //! - `ops`: health, metrics, the `OpenAPI` document and the web pages
 
 mod account;
+mod forward;
 mod ops;
 mod session;
 
 pub use account::{
     confirm_reset, request_reset, resend_code, signup, verify_email, verify_link, verify_link_page,
 };
+pub use forward::authz;
 pub use ops::{app_js, healthz, home, metrics, openapi};
 pub use session::{
     change_password, confirm_email_change, delete_me, login, logout, me, refresh,
