@@ -18,6 +18,7 @@ mod durability;
 mod enumeration;
 mod flow;
 mod forward;
+mod forward_nginx;
 mod http;
 mod injection;
 mod interop;
