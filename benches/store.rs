@@ -120,12 +120,18 @@ async fn rotate_load(
     latencies
 }
 
-async fn measure(
-    store: &Arc<dyn Store>,
-    n: usize,
-    sweeping: bool,
-    now: u64,
-) -> (Vec<Duration>, usize, Duration) {
+/// What one phase measured.
+struct Phase {
+    /// Latency of every rotation-like write, sorted.
+    writes: Vec<Duration>,
+    /// Sessions the sweeper deleted.
+    swept: usize,
+    /// Longest sweep step: the most any write can have waited on the sweeper.
+    longest_step: Duration,
+    took: Duration,
+}
+
+async fn measure(store: &Arc<dyn Store>, n: usize, sweeping: bool, now: u64) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| tokio::spawn(rotate_load(store.clone(), n, w, stop.clone())))
@@ -135,12 +141,12 @@ async fn measure(
     if sweeping {
         // The sweeper's own loop: a step, then a pause so waiting requests go first.
         loop {
-            let step = Instant::now();
+            let step_started = Instant::now();
             let purged = store
                 .write(move |tx, w| sweep::step(tx, w, now, 60, BATCH))
                 .await
                 .unwrap();
-            longest_step = longest_step.max(step.elapsed());
+            longest_step = longest_step.max(step_started.elapsed());
             swept += purged.sessions;
             if !purged.more(BATCH) {
                 break;

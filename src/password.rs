@@ -7,9 +7,9 @@
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
 use crate::config::Passwords;
@@ -27,8 +27,61 @@ pub enum Error {
     Internal(String),
 }
 
-/// Work for the hashing threads.
-type Job = Box<dyn FnOnce() + Send>;
+/// Work for the hashing threads, given the thread's argon2 memory.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// Most argon2 memory one hash may ask for (1 GiB): a stored hash with a larger cost cannot be
+/// checked rather than take the machine's memory.
+const MAX_BLOCKS: usize = 1 << 20;
+
+/// One hashing thread's argon2 working memory, allocated once and reused by every hash the
+/// thread computes: the allocator would keep each hash's own allocation anyway, so memory grew
+/// with the number of hashes until it reached threads × peak. Now it is threads × the
+/// configured cost from the first hash on.
+pub(crate) struct Memory {
+    blocks: Vec<Block>,
+    /// Blocks kept between hashes: the configured cost. A larger stored cost (an old or
+    /// imported hash) grows the memory for that one hash only.
+    keep: usize,
+}
+
+impl Memory {
+    fn new(params: &Params) -> Self {
+        Self {
+            blocks: Vec::new(),
+            keep: params.block_count(),
+        }
+    }
+
+    /// Hashes into `out` with this memory, then wipes it (it holds state derived from the
+    /// password) and gives back whatever exceeded the configured cost.
+    fn hash_into(
+        &mut self,
+        argon2: &Argon2<'_>,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let need = argon2.params().block_count();
+        if need > MAX_BLOCKS {
+            return Err(Error::Internal(format!(
+                "a stored hash asks for {need} KiB of memory"
+            )));
+        }
+        if self.blocks.len() < need {
+            self.blocks.resize(need, Block::new());
+        }
+        let result = argon2
+            .hash_password_into_with_memory(password, salt, out, &mut self.blocks[..need])
+            .map_err(|e| Error::Internal(e.to_string()));
+        self.blocks[..need].fill(Block::new());
+        if self.blocks.len() > self.keep {
+            self.blocks.truncate(self.keep);
+            self.blocks.shrink_to_fit();
+        }
+        result
+    }
+}
 
 /// Hashes and verifies passwords with the configured Argon2id parameters.
 #[derive(Clone)]
@@ -52,7 +105,7 @@ impl std::fmt::Debug for Hasher {
 }
 
 /// A hashing thread: lower its priority, then take jobs until the queue closes.
-fn work_loop(queue: &Mutex<Receiver<Job>>) {
+fn work_loop(queue: &Mutex<Receiver<Job>>, mut memory: Memory) {
     // Niceness 10: the scheduler prefers the async workers whenever both want a core (Linux;
     // elsewhere the threads keep the default priority). Best effort: an unprivileged process
     // may always lower its own priority.
@@ -65,29 +118,62 @@ fn work_loop(queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         match job {
-            Ok(job) => job(),
+            Ok(job) => job(&mut memory),
             Err(_) => return,
         }
     }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+fn stored(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("stored hash: {e}"))
 }
 
 fn argon2(params: &Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
 }
 
-fn hash_blocking(params: &Params, password: &[u8]) -> Result<String, Error> {
+fn hash_blocking(memory: &mut Memory, params: &Params, password: &[u8]) -> Result<String, Error> {
     let salt = random::bytes::<16>();
-    argon2(params)
-        .hash_password_with_salt(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| Error::Internal(e.to_string()))
+    let argon2 = argon2(params);
+    let mut out = [0; Params::DEFAULT_OUTPUT_LEN];
+    memory.hash_into(&argon2, password, &salt, &mut out)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(internal)?,
+        salt: Some(Salt::new(&salt).map_err(internal)?),
+        hash: Some(Output::new(&out).map_err(internal)?),
+    };
+    Ok(phc.to_string())
 }
 
-fn verify_blocking(password: &[u8], phc: &str) -> Result<bool, Error> {
-    let hash = PasswordHash::new(phc).map_err(|e| Error::Internal(format!("stored hash: {e}")))?;
-    // The parameters come from the PHC string, so hashes made under older settings still verify.
-    let params = Params::try_from(&hash).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(argon2(&params).verify_password(password, &hash).is_ok())
+fn verify_blocking(memory: &mut Memory, password: &[u8], phc: &str) -> Result<bool, Error> {
+    let hash = PasswordHash::new(phc).map_err(stored)?;
+    // Algorithm, version and parameters come from the PHC string, so hashes made under older
+    // settings (or imported ones) still verify.
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).map_err(stored)?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(stored)?
+        .unwrap_or_default();
+    let params = Params::try_from(&hash).map_err(stored)?;
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err(Error::Internal("stored hash: no salt or output".into()));
+    };
+    let mut out = vec![0; expected.len()];
+    memory.hash_into(
+        &Argon2::new(algorithm, version, params),
+        password,
+        salt,
+        &mut out,
+    )?;
+    Ok(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
 }
 
 impl Hasher {
@@ -101,15 +187,15 @@ impl Hasher {
             None,
         )
         .map_err(|e| Error::Internal(e.to_string()))?;
-        let dummy = hash_blocking(&params, &random::bytes::<16>())?;
+        let dummy = hash_blocking(&mut Memory::new(&params), &params, &random::bytes::<16>())?;
         let cores = cores.max(1);
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..cores {
-            let queue = queue.clone();
+            let (queue, memory) = (queue.clone(), Memory::new(&params));
             std::thread::Builder::new()
                 .name(format!("latchkey-hash-{i}"))
-                .spawn(move || work_loop(&queue))
+                .spawn(move || work_loop(&queue, memory))
                 .map_err(|e| Error::Internal(format!("starting a hashing thread: {e}")))?;
         }
         Ok(Self {
@@ -124,7 +210,7 @@ impl Hasher {
     /// done, even if the caller stops waiting.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+        work: impl FnOnce(&mut Memory) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let admitted = self
             .admitted
@@ -132,8 +218,8 @@ impl Hasher {
             .try_acquire_owned()
             .map_err(|_| Error::Overloaded)?;
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
             drop(admitted);
         });
         self.jobs
@@ -147,7 +233,7 @@ impl Hasher {
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: Password) -> Result<String, Error> {
         let params = self.params.clone();
-        self.run(move || hash_blocking(&params, password.as_bytes()))
+        self.run(move |memory| hash_blocking(memory, &params, password.as_bytes()))
             .await
     }
 
@@ -155,9 +241,9 @@ impl Hasher {
     /// account (always `false` then), taking the same time either way.
     pub async fn verify(&self, password: Password, phc: Option<String>) -> Result<bool, Error> {
         let dummy = self.dummy.clone();
-        self.run(move || match phc {
-            Some(phc) => verify_blocking(password.as_bytes(), &phc),
-            None => verify_blocking(password.as_bytes(), &dummy).map(|_| false),
+        self.run(move |memory| match phc {
+            Some(phc) => verify_blocking(memory, password.as_bytes(), &phc),
+            None => verify_blocking(memory, password.as_bytes(), &dummy).map(|_| false),
         })
         .await
     }
@@ -219,5 +305,55 @@ mod tests {
         assert!(matches!(refused, Err(Error::Overloaded)));
         drop(held);
         assert!(hasher.hash(pw("password1")).await.is_ok());
+    }
+
+    #[test]
+    fn hashes_are_the_argon2_crates_own_in_both_directions() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let mut memory = Memory::new(&params);
+        let ours = hash_blocking(&mut memory, &params, b"correct horse").unwrap();
+        assert!(
+            argon2(&params)
+                .verify_password(b"correct horse", ours.as_str())
+                .is_ok()
+        );
+        // A hash the crate made (another cost, argon2i, a 40-byte output) verifies here.
+        let theirs = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(128, 2, 1, Some(40)).unwrap(),
+        )
+        .hash_password_with_salt(b"correct horse", b"saltsaltsalt")
+        .unwrap()
+        .to_string();
+        assert!(verify_blocking(&mut memory, b"correct horse", &theirs).unwrap());
+        assert!(!verify_blocking(&mut memory, b"correct hors", &theirs).unwrap());
+        assert!(verify_blocking(&mut memory, b"x", "$argon2id$v=19$junk").is_err());
+    }
+
+    #[test]
+    fn memory_is_the_configured_cost_after_any_hash_and_is_wiped() {
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let mut memory = Memory::new(&params);
+        hash_blocking(&mut memory, &params, b"password").unwrap();
+        assert_eq!(memory.blocks.len(), 64);
+        let bigger = Params::new(256, 1, 1, None).unwrap();
+        let phc = hash_blocking(&mut Memory::new(&bigger), &bigger, b"password").unwrap();
+        assert!(verify_blocking(&mut memory, b"password", &phc).unwrap());
+        assert_eq!(
+            memory.blocks.len(),
+            64,
+            "a larger stored cost is given back"
+        );
+        assert!(
+            memory
+                .blocks
+                .iter()
+                .all(|b| AsRef::<[u64]>::as_ref(b).iter().all(|&x| x == 0)),
+            "nothing derived from a password stays behind"
+        );
+        let huge = "$argon2id$v=19$m=2000000,t=1,p=1$c2FsdHNhbHRzYWx0$2L0sOebmgoDW1Dlo3KJvSXvPwYTOWWxLK3cTDOKqbZM";
+        assert!(verify_blocking(&mut memory, b"password", huge).is_err());
     }
 }

@@ -44,13 +44,18 @@ pub fn start(dir: &Path, extra: &str) -> Server {
     start_binary(Path::new(env!("CARGO_BIN_EXE_latchkey")), dir, extra)
 }
 
-/// Starts `binary` (this build's, or another one to compare with) on `dir`.
+/// Starts `binary` (this build's, or another one to compare with) on `dir`, rate limits off.
 pub fn start_binary(binary: &Path, dir: &Path, extra: &str) -> Server {
     let config = format!(
         "[storage]\ndata_dir = \"{}\"\n[rate_limits]\nsignup = \"off\"\nlogin = \"off\"\nverify = \"off\"\n\
          resend = \"off\"\nreset = \"off\"\nfailed_logins_per_email = \"off\"\n[server]\nmax_connections = 4096\n{extra}",
         dir.join("data").display()
     );
+    start_configured(binary, dir, &config)
+}
+
+/// Starts `binary` on `dir` with exactly this `config.toml`.
+pub fn start_configured(binary: &Path, dir: &Path, config: &str) -> Server {
     std::fs::write(dir.join("config.toml"), config).unwrap();
     let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
     let started = Instant::now();
