@@ -18,7 +18,7 @@ use super::key::KeyError;
 /// Length of an Ed25519 signature and of a fixed P-256 `r || s`.
 pub(crate) const SIGNATURE_BYTES: usize = 64;
 
-/// A private key for EdDSA or ES256, with the PKCS#8 document it came from.
+/// A private key for `EdDSA` or ES256, with the PKCS#8 document it came from.
 pub(crate) struct Asymmetric {
     pair: Pair,
     /// Kept only for [`Asymmetric::pem`] (`latchkey key export --private`); zeroed on drop.

@@ -22,7 +22,7 @@ impl Key {
     /// Signs `claims` into a compact token.
     ///
     /// Every string is accepted (it is escaped); dates beyond year 9999 make a token that
-    /// [`KeyRing::verify`] will refuse. HS256 and EdDSA tokens are deterministic; ES256 tokens
+    /// [`KeyRing::verify`] will refuse. HS256 and `EdDSA` tokens are deterministic; ES256 tokens
     /// differ at each call.
     ///
     /// # Panics

@@ -61,7 +61,7 @@ pub enum Error {
     #[error("kid names no known key")]
     KidUnknown,
     /// The signature is not as long as the key's algorithm makes them (32 bytes for HS256,
-    /// 64 for EdDSA and ES256).
+    /// 64 for `EdDSA` and ES256).
     #[error("signature has the wrong length for the key's algorithm")]
     SignatureLength,
     /// The signature (or MAC) does not match.

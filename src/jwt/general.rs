@@ -124,6 +124,10 @@ fn string(value: Value, name: &'static str) -> Result<CompactString, Error> {
 }
 
 /// A `NumericDate` (RFC 7519 §2), which latchkey requires to be an integer (SPEC §5).
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "one signature for every claim reader"
+)]
 fn date(value: Value, name: &'static str) -> Result<u64, Error> {
     match value {
         Value::Int(n) if n <= MAX_NUMERIC_DATE => Ok(n),

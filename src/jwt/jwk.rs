@@ -1,4 +1,4 @@
-//! The public JWK of an EdDSA or ES256 key (RFC 7517 §4, RFC 8037 §2, RFC 7518 §6.2.1), as
+//! The public JWK of an `EdDSA` or ES256 key (RFC 7517 §4, RFC 8037 §2, RFC 7518 §6.2.1), as
 //! `/.well-known/jwks.json` lists it. Only public members exist here, so nothing private can be
 //! serialized by mistake.
 

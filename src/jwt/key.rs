@@ -1,4 +1,4 @@
-//! Signing keys: HS256 secrets and EdDSA / ES256 key pairs, each with its `kid`, the header
+//! Signing keys: HS256 secrets and `EdDSA` / ES256 key pairs, each with its `kid`, the header
 //! text it signs with, and its public JWK.
 //!
 //! The algorithm is a property of the key, never of the token: a [`Key`] computes exactly one
@@ -83,7 +83,7 @@ impl Key {
     }
 
     /// Makes a new key for `algorithm` and returns it with the bytes to store: a 32-byte HMAC
-    /// secret for HS256, a PKCS#8 v2 document for EdDSA and ES256.
+    /// secret for HS256, a PKCS#8 v2 document for `EdDSA` and ES256.
     ///
     /// # Security
     /// The returned bytes are the private key.
@@ -156,7 +156,7 @@ impl Key {
         }
     }
 
-    /// The public JWK of an EdDSA or ES256 key; `None` for HS256, whose key is secret.
+    /// The public JWK of an `EdDSA` or ES256 key; `None` for HS256, whose key is secret.
     #[must_use]
     pub fn public_jwk(&self) -> Option<Jwk> {
         match &self.material {
@@ -165,7 +165,7 @@ impl Key {
         }
     }
 
-    /// The private key of an EdDSA or ES256 key as PKCS#8 PEM; `None` for HS256.
+    /// The private key of an `EdDSA` or ES256 key as PKCS#8 PEM; `None` for HS256.
     ///
     /// # Security
     /// This is the private key: for `latchkey key export --private` only.

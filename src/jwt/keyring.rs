@@ -6,7 +6,7 @@ use super::key::{Key, KeyError};
 /// One signing key and any number of verify-only keys, found by `kid`.
 ///
 /// Keys of different algorithms live side by side: after `tokens.algorithm` changes, the old
-/// HS256 keys keep verifying the tokens they signed next to the new EdDSA or ES256 key.
+/// HS256 keys keep verifying the tokens they signed next to the new `EdDSA` or ES256 key.
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     /// `keys[0]` signs; all of them verify. `kid`s are unique (checked on insertion), which is
@@ -46,6 +46,7 @@ impl KeyRing {
     }
 
     /// Every key, the signing key first (for the JWKS and `latchkey key list`).
+    #[must_use]
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Key> {
         self.keys.iter()
     }
@@ -80,12 +81,12 @@ mod tests {
 
     #[test]
     fn holds_mixed_algorithms_and_lists_the_signing_key_first() {
-        let rng = SystemRandom::new();
-        let (ed, _) = Key::generate(Algorithm::EdDsa, "ed", &rng).unwrap();
+        let random = SystemRandom::new();
+        let (ed, _) = Key::generate(Algorithm::EdDsa, "ed", &random).unwrap();
         let mut ring = KeyRing::new(ed);
         ring.add_verify_only(Key::from_secret("hs", SECRET).unwrap())
             .unwrap();
-        let (es, _) = Key::generate(Algorithm::Es256, "es", &rng).unwrap();
+        let (es, _) = Key::generate(Algorithm::Es256, "es", &random).unwrap();
         ring.add_verify_only(es).unwrap();
         let listed: Vec<(&str, Algorithm)> =
             ring.keys().map(|k| (k.kid(), k.algorithm())).collect();
@@ -97,7 +98,7 @@ mod tests {
                 ("es", Algorithm::Es256)
             ]
         );
-        let (same_kid, _) = Key::generate(Algorithm::Es256, "hs", &rng).unwrap();
+        let (same_kid, _) = Key::generate(Algorithm::Es256, "hs", &random).unwrap();
         assert!(ring.add_verify_only(same_kid).is_err());
     }
 }

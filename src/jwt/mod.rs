@@ -1,5 +1,5 @@
 //! The token core: JSON Web Tokens (RFC 7519 over RFC 7515 compact serialization) signed with
-//! HS256, EdDSA (Ed25519, RFC 8037) or ES256 (P-256, RFC 7518 §3.4), written on `ring`, with
+//! HS256, `EdDSA` (Ed25519, RFC 8037) or ES256 (P-256, RFC 7518 §3.4), written on `ring`, with
 //! no I/O.
 //!
 //! Verification accepts a token in any conforming JSON spelling, so that a holder of the key
@@ -18,7 +18,7 @@
 //! - `algorithm`: [`Algorithm`]
 //! - `key`: [`Key`], one algorithm each; `asymmetric`: its Ed25519 / P-256 key pairs
 //! - `keyring`: [`KeyRing`], keys of mixed algorithms found by `kid`
-//! - `jwk`: [`Jwk`], the public form of an EdDSA / ES256 key
+//! - `jwk`: [`Jwk`], the public form of an `EdDSA` / ES256 key
 //! - `claims`: [`Claims`], [`TokenType`]
 //! - `validation`: [`Validation`], the rules beyond the signature
 //! - `encode`: [`KeyRing::sign`], [`KeyRing::reissue`], [`signature_of`]

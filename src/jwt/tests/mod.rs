@@ -1,5 +1,5 @@
 //! The token core's proofs: known answers from RFC 7515, one test per rejection (on the fast
-//! and the general path), round-trip properties, tokens in other libraries' spellings, EdDSA
+//! and the general path), round-trip properties, tokens in other libraries' spellings, `EdDSA`
 //! and ES256 checked against raw `ring`, and interoperability with the `jsonwebtoken` crate.
 
 mod asymmetric;

@@ -5,7 +5,7 @@
 use super::super::{Claims, Error};
 use super::{NOW, claims, forge, verify};
 
-/// `claims()` as its JSON members, in the order PyJWT keeps them (the caller's dict order).
+/// `claims()` as its JSON members, in the order `PyJWT` keeps them (the caller's dict order).
 fn members() -> Vec<String> {
     vec![
         r#""iss":"latchkey""#.to_owned(),
