@@ -1,5 +1,5 @@
-//! Untrusted token text. Verification never panics, and any token it accepts is byte for byte
-//! the token latchkey would sign for the claims it decoded: no second spelling exists.
+//! Untrusted token text. Verification never panics, and the claims of any token it accepts,
+//! whatever its spelling, sign into a token of latchkey's own that verifies to the same claims.
 //!
 //! Random bytes almost never carry a valid MAC, so the input is also used as header and payload
 //! JSON text (split at the first newline; the canonical header when there is none) and signed
@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey::clock::Clock;
-use latchkey::jwt::{Key, KeyRing, Validation};
+use latchkey::jwt::{Key, KeyRing, MAX_TOKEN_BYTES, Validation};
 use libfuzzer_sys::fuzz_target;
 use ring::hmac;
 
@@ -43,11 +43,12 @@ fn signed(header: &[u8], payload: &[u8]) -> String {
 
 fn check(token: &str) {
     if let Ok(claims) = KEYS.verify(token, &RULES) {
-        assert_eq!(
-            KEYS.sign(&claims),
-            token,
-            "an accepted token must be canonical"
-        );
+        let own = KEYS.sign(&claims);
+        // Another spelling may be shorter than latchkey's (no `typ`, say), so the re-signed
+        // token can pass the length cap that the accepted one met.
+        if own.len() <= MAX_TOKEN_BYTES {
+            assert_eq!(KEYS.verify(&own, &RULES), Ok(claims), "claims must round-trip");
+        }
     }
 }
 

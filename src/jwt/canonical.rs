@@ -1,11 +1,11 @@
-//! The one wire form of a claims set: compact JSON, members in [`Claims`] order, strings escaped
-//! exactly as `serde_json` escapes them, dates as plain decimal integers.
+//! latchkey's own wire form of a claims set: compact JSON, members in [`Claims`] order, strings
+//! escaped exactly as `serde_json` escapes them, dates as plain decimal integers.
 //!
-//! [`write`] produces it and [`parse`] accepts nothing else, so a token latchkey accepts is
-//! byte for byte the token it would issue for the same claims: there is no second spelling of a
-//! token to slip past a deny list or a log search. Because the shape is fixed, parsing is a
-//! straight walk with no allocation for latchkey's own ids, no recursion and no duplicate
-//! members to track. Explaining *why* a payload is not canonical is `diagnose`'s job.
+//! [`write`] produces it for every token latchkey signs, and [`parse`] is the fast path that
+//! reads it back: because the shape is fixed, parsing is a straight walk with no allocation for
+//! latchkey's own ids, no recursion and no duplicate members to track. [`parse`] accepts
+//! nothing else; every other spelling goes to `general`, which must give the same claims for
+//! any text [`parse`] accepts.
 
 use compact_str::CompactString;
 

@@ -1,19 +1,18 @@
 //! Verification, fail-closed, in this order: length cap, three segments, canonical base64url,
-//! header, MAC (constant time), and only then the payload and the claims rules.
+//! header, signature (constant time for HMAC), and only then the payload and the claims rules.
 //!
-//! The header is compared byte for byte with the one text each key issues, so the usual header
-//! parse is a short memcmp. The payload is decoded into a stack buffer and parsed in its one
-//! canonical form. Parsers in `diagnose` run only to name the reason for a rejection.
+//! This is the fast path for latchkey's own spelling: the header is compared byte for byte
+//! with the text each key signs with, the payload is decoded into a stack buffer and read by
+//! `canonical`'s straight walk. Whatever either shortcut cannot read goes to `general`, which
+//! decides alone; the shortcuts only ever accept what `general` accepts, with the same result.
 
-use ring::hmac;
-
+use super::asymmetric::SIGNATURE_BYTES;
 use super::b64;
 use super::canonical;
 use super::claims::Claims;
-use super::diagnose;
-use super::encode::SIGNATURE_B64_LEN;
 use super::error::{Error, Segment};
-use super::key::{Key, KeyRing};
+use super::general;
+use super::keyring::KeyRing;
 use super::validation::Validation;
 
 /// Tokens longer than this are refused before any other work.
@@ -21,6 +20,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Decoded payloads up to this size stay on the stack; latchkey's own are about 200 bytes.
 const INLINE_PAYLOAD_BYTES: usize = 384;
+
+/// Encoded length of an HS256 tag: 32 bytes, unpadded base64.
+const TAG_B64_LEN: usize = b64::encoded_len(32);
 
 /// A token cut at its two dots.
 pub(crate) struct Parts<'a> {
@@ -30,7 +32,7 @@ pub(crate) struct Parts<'a> {
     pub payload: &'a [u8],
     /// The third segment, still encoded.
     pub signature: &'a [u8],
-    /// What the MAC covers: header, dot, payload.
+    /// What the signature covers: header, dot, payload.
     pub signing_input: &'a [u8],
 }
 
@@ -65,33 +67,53 @@ pub(crate) fn payload_error(payload: &[u8]) -> Error {
     }
 }
 
-/// Decodes the signature segment. `Ok(None)` is canonical base64url of the wrong length, which
-/// is reported only after the header, as part of the MAC check.
-pub(crate) fn decode_signature(text: &[u8]) -> Result<Option<[u8; 32]>, Error> {
-    if let Some(text) = text
-        .first_chunk::<SIGNATURE_B64_LEN>()
-        .filter(|_| text.len() == SIGNATURE_B64_LEN)
-    {
-        return b64::decode_tag(text)
-            .map(Some)
-            .ok_or(Error::Base64(Segment::Signature));
-    }
-    b64::decode(text)
-        .map(|_| None)
-        .ok_or(Error::Base64(Segment::Signature))
+/// A decoded signature segment: on the stack when it has a length some algorithm uses.
+pub(crate) enum Signature {
+    /// The first `len` bytes of `bytes`.
+    Inline {
+        bytes: [u8; SIGNATURE_BYTES],
+        len: usize,
+    },
+    /// Longer than any algorithm's: it will be refused for its length, after the header.
+    Long(Vec<u8>),
 }
 
-/// Checks the MAC in constant time (`ring::hmac::verify`).
-pub(crate) fn verify_mac(key: &Key, signing_input: &[u8], tag: &[u8; 32]) -> Result<(), Error> {
-    hmac::verify(key.mac(), signing_input, tag).map_err(|_| Error::Signature)
+impl Signature {
+    /// Decodes the signature segment, which must be canonical base64url. Its length is checked
+    /// only after the header, against the algorithm of the key the header names.
+    pub(crate) fn decode(text: &[u8]) -> Result<Self, Error> {
+        let mut bytes = [0; SIGNATURE_BYTES];
+        let len = if let Ok(tag) = <&[u8; TAG_B64_LEN]>::try_from(text) {
+            let tag = b64::decode_tag(tag).ok_or(Error::Base64(Segment::Signature))?;
+            bytes[..32].copy_from_slice(&tag);
+            32
+        } else if text.len() <= b64::encoded_len(SIGNATURE_BYTES) {
+            b64::decode_into(text, &mut bytes).ok_or(Error::Base64(Segment::Signature))?
+        } else {
+            let long = b64::decode(text).ok_or(Error::Base64(Segment::Signature))?;
+            return Ok(Self::Long(long));
+        };
+        Ok(Self::Inline { bytes, len })
+    }
+
+    /// The signature's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { bytes, len } => &bytes[..*len],
+            Self::Long(bytes) => bytes,
+        }
+    }
 }
 
 impl KeyRing {
     /// Verifies `token` and checks its claims against `rules`.
     ///
+    /// Tokens in latchkey's own spelling take a fast path; any other conforming spelling (the
+    /// one of another JWT library, say) is read by the general path with the same result.
+    ///
     /// # Security
-    /// `token` is untrusted. Nothing in the payload is parsed before the MAC has been checked,
-    /// and only the exact text latchkey would issue for the same claims is accepted.
+    /// `token` is untrusted. Nothing in the payload is parsed before the signature has been
+    /// checked with the key the header's `kid` names, under that key's algorithm only.
     pub fn verify(&self, token: &str, rules: &Validation) -> Result<Claims, Error> {
         let parts = Parts::split(token)?;
         let mut inline = [0; INLINE_PAYLOAD_BYTES];
@@ -103,16 +125,16 @@ impl KeyRing {
             heap = b64::decode(parts.payload).ok_or_else(|| payload_error(parts.payload))?;
             &heap[..]
         };
-        let tag = decode_signature(parts.signature)?;
-        let key = self
-            .by_header(parts.header)
-            .ok_or_else(|| diagnose::header(parts.header, self))?;
-        verify_mac(
-            key,
-            parts.signing_input,
-            &tag.ok_or(Error::SignatureLength)?,
-        )?;
-        let claims = canonical::parse(json).ok_or_else(|| diagnose::payload(json))?;
+        let signature = Signature::decode(parts.signature)?;
+        let key = match self.by_header(parts.header) {
+            Some(key) => key,
+            None => general::header(parts.header, self)?,
+        };
+        key.verify_bytes(parts.signing_input, signature.as_bytes())?;
+        let claims = match canonical::parse(json) {
+            Some(claims) => claims,
+            None => general::payload(json)?,
+        };
         rules.check(&claims)?;
         Ok(claims)
     }

@@ -1,10 +1,13 @@
-//! The token core's proofs: known answers from RFC 7515, one test per rejection, round-trip
-//! properties, and interoperability with the `jsonwebtoken` crate.
+//! The token core's proofs: known answers from RFC 7515, one test per rejection (on the fast
+//! and the general path), round-trip properties, tokens in other libraries' spellings, `EdDSA`
+//! and ES256 checked against raw `ring`, and interoperability with the `jsonwebtoken` crate.
 
+mod asymmetric;
 mod interop;
 mod known_answers;
 mod properties;
 mod rejections;
+mod spellings;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -67,6 +70,18 @@ fn forge_header(header: &str) -> String {
     forge(header, &serde_json::to_vec(&claims()).unwrap())
 }
 
+/// Verifies with the test ring on both paths, which must agree.
 fn verify(token: &str) -> Result<Claims, Error> {
-    ring().verify(token, &rules())
+    verify_with(&ring(), token, &rules())
+}
+
+/// `keys.verify`, checked against `keys.verify_general`.
+fn verify_with(keys: &KeyRing, token: &str, rules: &Validation) -> Result<Claims, Error> {
+    let fast = keys.verify(token, rules);
+    assert_eq!(
+        fast,
+        keys.verify_general(token, rules),
+        "paths differ on {token}"
+    );
+    fast
 }
