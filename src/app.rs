@@ -8,15 +8,14 @@ use lettre::message::Mailbox;
 use crate::clock::Clock;
 use crate::codes::Codes;
 use crate::config::Config;
-use crate::jwt::{Key, KeyRing, TokenType, Validation};
+use crate::jwt::{TokenType, Validation};
+use crate::keys::Keys;
 use crate::limits::Limits;
 use crate::mail::{Mailer, Outbox, Transport};
 use crate::metrics::Metrics;
 use crate::password::{self, Hasher};
-use crate::random;
 use crate::revoked::Revoked;
-use crate::rules;
-use crate::store::{self, Changes, RedbStore, Store, StoredKey, Tx};
+use crate::store::{self, Changes, RedbStore, Store, Tx};
 use crate::users::Users;
 
 /// The database file inside the data directory.
@@ -66,7 +65,7 @@ pub struct App {
     /// Durable state.
     pub store: Arc<dyn Store>,
     /// Signing and verifying keys.
-    pub keys: KeyRing,
+    pub keys: Keys,
     /// Token validation rules.
     pub rules: Rules,
     /// Pending codes.
@@ -101,7 +100,9 @@ impl App {
                 .await
                 .map_err(|e| StartError::Mail(format!("start-up task: {e}")))??
         };
-        let keys = key_ring(&config, store.as_ref(), now).await?;
+        let keys = Keys::load(&config, store.as_ref(), now)
+            .await
+            .map_err(|e| StartError::Keys(e.to_string()))?;
         let codes = Codes::new(&store.code_key().await?, config.codes.ttl);
         let live = codes.load(store.pending_codes().await?, now);
         tracing::info!(pending_codes = live, "codes loaded");
@@ -217,61 +218,6 @@ fn rules(config: &Config, clock: &Clock) -> Rules {
     }
 }
 
-/// The signing key is `tokens.secret` when configured, else the newest key in the database (one
-/// is made on first start). Every other stored key still verifies while tokens it signed can
-/// be live: until its retirement plus the refresh lifetime.
-async fn key_ring(config: &Config, store: &dyn Store, now: u64) -> Result<KeyRing, StartError> {
-    let bad = |e: crate::jwt::KeyError| StartError::Keys(e.to_string());
-    let mut stored = store.signing_keys().await?;
-    if config.tokens.secret.is_none() && stored.is_empty() {
-        let fresh = StoredKey {
-            kid: random::id(),
-            algorithm: "HS256".to_owned(),
-            secret: random::bytes::<32>().to_vec(),
-            created_at: now,
-            signs_from: now,
-            retired_at: None,
-        };
-        stored = store
-            .write(move |tx, w| rules::keys::ensure_one(tx, w, &fresh))
-            .await?;
-    }
-    let (signing, rest) = if let Some(secret) = &config.tokens.secret {
-        // The configured secret signs from now on: database keys that were signing are retired
-        // as of now, so they verify only until the tokens they signed can have expired.
-        if stored.iter().any(|k| k.retired_at.is_none()) {
-            stored = store
-                .write(move |tx, w| rules::keys::retire_all(tx, w, now))
-                .await?;
-        }
-        let kid = Key::kid_for_secret(secret.expose());
-        (
-            Key::from_secret(&kid, secret.expose()).map_err(bad)?,
-            &stored[..],
-        )
-    } else {
-        let newest = stored
-            .first()
-            .ok_or_else(|| StartError::Keys("no signing key in the database".into()))?;
-        (
-            Key::from_secret(&newest.kid, &newest.secret).map_err(bad)?,
-            &stored[1..],
-        )
-    };
-    let mut ring = KeyRing::new(signing);
-    let refresh_ttl = config.tokens.refresh_ttl.as_secs();
-    for old in rest.iter().filter(|k| {
-        k.retired_at
-            .is_none_or(|at| at.saturating_add(refresh_ttl) > now)
-    }) {
-        if ring.get(&old.kid).is_none() {
-            ring.add_verify_only(Key::from_secret(&old.kid, &old.secret).map_err(bad)?)
-                .map_err(bad)?;
-        }
-    }
-    Ok(ring)
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -285,24 +231,55 @@ mod tests {
         Config::from_sources(Some((Path::new("t.toml"), file)), env, &Flags::default()).unwrap()
     }
 
+    async fn ring(config: &Config, store: &dyn Store, now: u64) -> Arc<crate::keys::KeySet> {
+        Keys::load(config, store, now).await.unwrap().current()
+    }
+
     #[tokio::test]
     async fn a_configured_secret_retires_the_database_keys_for_good() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.path().join("db")).unwrap());
         let store = store.as_ref();
-        let first = key_ring(&config(None), store, 1000).await.unwrap();
-        let db_kid = first.signing_key().kid().to_owned();
+        let first = ring(&config(None), store, 1000).await;
+        let db_kid = first.signer(1000).kid().to_owned();
         let secret = encode_secret(&[9; 32]);
-        let with_secret = key_ring(&config(Some(&secret)), store, 2000).await.unwrap();
-        assert_ne!(with_secret.signing_key().kid(), db_kid);
+        let with_secret = ring(&config(Some(&secret)), store, 2000).await;
+        assert_ne!(with_secret.signer(2000).kid(), db_kid);
         assert!(
             with_secret.get(&db_kid).is_some(),
             "still verifies what it signed"
         );
         // Restarts do not push the retirement forward: 100 s after the first one it is gone.
-        let later = key_ring(&config(Some(&secret)), store, 2050).await.unwrap();
+        let later = ring(&config(Some(&secret)), store, 2050).await;
         assert!(later.get(&db_kid).is_some());
-        let expired = key_ring(&config(Some(&secret)), store, 2101).await.unwrap();
+        let expired = ring(&config(Some(&secret)), store, 2101).await;
         assert!(expired.get(&db_kid).is_none());
+    }
+
+    #[tokio::test]
+    async fn changing_the_algorithm_makes_a_key_of_that_kind_and_keeps_the_old_one_verifying() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.path().join("db")).unwrap());
+        let store = store.as_ref();
+        let hs = ring(&config(None), store, 1000).await;
+        let hs_kid = hs.signer(1000).kid().to_owned();
+        assert_eq!(hs.signer(1000).algorithm(), crate::jwt::Algorithm::Hs256);
+        let mut eddsa = config(None);
+        eddsa.tokens.algorithm = crate::jwt::Algorithm::EdDsa;
+        let ed = ring(&eddsa, store, 2000).await;
+        assert_eq!(ed.signer(2000).algorithm(), crate::jwt::Algorithm::EdDsa);
+        assert!(
+            ed.get(&hs_kid).is_some(),
+            "the HS256 key verifies its tokens"
+        );
+        assert_eq!(
+            ed.published(2000).len(),
+            1,
+            "only the public key is published"
+        );
+        // A restart keeps the same key; after one refresh lifetime the HS256 key is gone.
+        let again = ring(&eddsa, store, 2050).await;
+        assert_eq!(again.signer(2050).kid(), ed.signer(2000).kid());
+        assert!(ring(&eddsa, store, 2101).await.get(&hs_kid).is_none());
     }
 }

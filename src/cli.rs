@@ -1,5 +1,8 @@
 //! The command line, as clap derive types. Parsing only: `commands` runs what is parsed.
 
+// Doc comments here are the `--help` text, where backticks would show as they are.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +53,36 @@ pub enum Command {
     /// Work with tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Signing keys: list, rotate, export.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `latchkey key ...`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Every key with its algorithm, state (staged, signing, retired, expired) and dates.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new signing key. EdDSA and ES256 keys are published at once and sign after
+    /// tokens.jwks_max_age, so verifiers have them first.
+    Rotate {
+        /// Sign with the new key at once (when the old one is compromised).
+        #[arg(long)]
+        now: bool,
+    },
+    /// Print the signing key: the HMAC secret for HS256, the public JWK for EdDSA and ES256.
+    Export {
+        /// Also print the private key as PKCS#8 PEM (EdDSA and ES256).
+        #[arg(long)]
+        private: bool,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `latchkey token ...`

@@ -8,6 +8,7 @@
 //! - [`cli`]: the command line (clap derive): `serve`, `init`, `check-config`, `token`.
 //! - [`commands`]: what each subcommand does; `main` only calls [`commands::run`].
 //! - [`config`]: defaults, `config.toml`, `LATCHKEY_*` and flags, validated into one `Config`.
+//! - [`admin`]: administrative commands, run on the database or through the admin socket.
 //! - [`app`]: the state every request shares, built once at start-up.
 //! - [`server`]: the accept loop, connection limits and the graceful drain.
 //!
@@ -28,12 +29,14 @@
 //! - [`users`]: accounts by id, cached for the request path.
 //! - [`password`]: argon2id on dedicated low-priority threads, with admission control.
 //! - [`limits`]: per-IP and per-address rate limits with bounded memory.
+//! - [`keys`]: the signing keys in use, on the schedule of `rules::keys`, reloadable.
 //! - [`json`]: JSON parsing that refuses duplicate member names.
 //! - [`input`]: email, nickname and password, checked and normalized at the edge.
 //! - [`metrics`]: the Prometheus metrics.
 //! - [`random`], [`secret`], [`clock`]: the CSPRNG, redacted secrets, settable time.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod clock;
@@ -44,6 +47,7 @@ pub mod http;
 pub mod input;
 pub mod json;
 pub mod jwt;
+pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod metrics;

@@ -1,4 +1,5 @@
-//! The sweeper: now and then, forgets expired codes, sessions and send records. Each step is a
+//! The sweeper: now and then, forgets expired codes, sessions and send records, and re-reads
+//! the signing keys. Each step is a
 //! small write transaction of its own (`rules::sweep`), so it never holds up requests for long
 //! however much has expired; it backs off when the store fails.
 
@@ -22,6 +23,15 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(pause) => {}
+        }
+        // Keys change without a restart: a staged key starts signing on its own, but a key
+        // rotated by another process, or one whose tokens have all expired, is seen here.
+        if let Err(e) = app
+            .keys
+            .reload(&app.config, app.store.as_ref(), app.now())
+            .await
+        {
+            tracing::warn!(error = %e, "reloading the signing keys failed; keeping the ones in use");
         }
         pause = match sweep_all(&app, &stop).await {
             Ok(total) => {

@@ -72,12 +72,13 @@ pub async fn login(
         return Err(Error::AccountInactive);
     }
     let now = app.now();
+    let sid = random::id();
     let session = Session {
-        id: random::id(),
+        refresh: new_refresh(app, now, &user.id, &sid),
+        id: sid,
         user_id: user.id.clone(),
         created_at: now,
         ip: ip.to_string(),
-        refresh: new_refresh(app, now),
         previous: None,
         revoked_at: None,
     };

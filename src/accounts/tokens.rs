@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Error, TokenProblem, UserView};
 use crate::app::App;
-use crate::jwt::{Claims, TokenType, Validation};
+use crate::jwt::{self, Algorithm, Claims, TokenType, Validation};
 use crate::mail::Kind;
 use crate::random;
 use crate::rules::sessions::{Rotation, Standing, rotate, standing};
@@ -34,14 +34,35 @@ pub struct Authenticated {
 }
 
 /// A refresh token state for a session (re)issued at `now`.
-pub(super) fn new_refresh(app: &App, now: u64) -> RefreshState {
-    RefreshState {
+pub(super) fn new_refresh(app: &App, now: u64, user_id: &str, sid: &str) -> RefreshState {
+    let keys = app.keys.current();
+    let key = keys.signer(now);
+    let mut state = RefreshState {
         jti: random::id(),
         iat: now,
         exp: now.saturating_add(app.config.tokens.refresh_ttl.as_secs()),
-        kid: app.keys.signing_key().kid().to_owned(),
+        kid: key.kid().to_owned(),
         signature: None,
+    };
+    if key.algorithm() == Algorithm::Es256 {
+        // ECDSA signatures are randomized: keep this one, so that the grace window hands out
+        // the same token again, byte for byte.
+        let token = key.sign(&refresh_claims(app, user_id, sid, &state));
+        state.signature = Some(jwt::signature_of(&token).to_owned());
     }
+    state
+}
+
+fn refresh_claims(app: &App, user_id: &str, sid: &str, refresh: &RefreshState) -> Claims {
+    claims(
+        app,
+        user_id,
+        sid,
+        refresh.jti.clone(),
+        refresh.iat,
+        refresh.exp,
+        TokenType::Refresh,
+    )
 }
 
 fn claims(
@@ -66,10 +87,12 @@ fn claims(
     }
 }
 
-/// A fresh access token and the refresh token `refresh` describes. Signing is deterministic,
-/// so the refresh token comes out byte for byte the same each time for the same state.
+/// A fresh access token and the refresh token `refresh` describes, byte for byte the same each
+/// time for the same state: re-signed where signing is deterministic (HS256, `EdDSA`), rebuilt
+/// from the stored signature where it is not (ES256).
 pub(super) fn pair(app: &App, user_id: &str, sid: &str, refresh: &RefreshState) -> TokenPair {
     let now = app.now();
+    let keys = app.keys.current();
     let access_ttl = app.config.tokens.access_ttl.as_secs();
     let access = claims(
         app,
@@ -80,18 +103,14 @@ pub(super) fn pair(app: &App, user_id: &str, sid: &str, refresh: &RefreshState) 
         now.saturating_add(access_ttl),
         TokenType::Access,
     );
-    let refresh_claims = claims(
-        app,
-        user_id,
-        sid,
-        refresh.jti.clone(),
-        refresh.iat,
-        refresh.exp,
-        TokenType::Refresh,
-    );
+    let refresh_claims = refresh_claims(app, user_id, sid, refresh);
     // The key that signed it first, so a repeat in the grace window is identical; a key that
     // has since left the ring falls back to the signing key.
-    let refresh_key = app.keys.get(&refresh.kid).unwrap_or(app.keys.signing_key());
+    let again = match &refresh.signature {
+        Some(signature) => keys.reissue(&refresh_claims, &refresh.kid, signature),
+        None => keys.get(&refresh.kid).map(|key| key.sign(&refresh_claims)),
+    };
+    let refresh_token = again.unwrap_or_else(|| keys.sign(&refresh_claims, now));
     app.metrics
         .tokens_issued
         .get_or_create(&crate::metrics::TokenTypeLabel { r#type: "access" })
@@ -101,8 +120,8 @@ pub(super) fn pair(app: &App, user_id: &str, sid: &str, refresh: &RefreshState) 
         .get_or_create(&crate::metrics::TokenTypeLabel { r#type: "refresh" })
         .inc();
     TokenPair {
-        access_token: app.keys.sign(&access),
-        refresh_token: refresh_key.sign(&refresh_claims),
+        access_token: keys.sign(&access, now),
+        refresh_token,
         token_type: "Bearer",
         expires_in: access_ttl,
         refresh_expires_in: refresh.exp.saturating_sub(now),
@@ -114,6 +133,7 @@ fn check(app: &App, token: Option<&str>, rules: &Validation) -> Result<Claims, E
     let token = token.ok_or(Error::Token(TokenProblem::Missing))?;
     let claims = app
         .keys
+        .current()
         .verify(token, rules)
         .inspect_err(|e| app.metrics.rejected(e.reason()))?;
     if app.revoked.contains(&claims.sid) {
@@ -150,7 +170,7 @@ pub async fn verify_token(app: &App, token: Option<&str>) -> Result<Claims, Erro
 /// same successor again for its predecessor; and for anything older, the end of the session.
 pub async fn refresh(app: &App, token: Option<&str>) -> Result<(TokenPair, UserView), Error> {
     let claims = check(app, token, &app.rules.refresh)?;
-    let next = new_refresh(app, app.now());
+    let next = new_refresh(app, app.now(), &claims.sub, &claims.sid);
     let mailer = app.mailer.clone();
     let warning =
         move |user: &crate::store::User| mailer.notice(Kind::ReuseWarning, &user.email, user, "");

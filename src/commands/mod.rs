@@ -1,10 +1,14 @@
 //! What each subcommand does, behind one [`run`] entry point that `main` calls.
 
+mod admin;
 mod init;
 mod serve;
 mod token;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use admin::Output;
+
+use crate::admin::Request;
+use crate::cli::{Cli, Command, GlobalArgs, KeyCommand};
 use crate::config::{self, Config, Flags, LoadOptions};
 
 /// A subcommand that failed, with the exit code it should produce.
@@ -30,6 +34,9 @@ pub enum Error {
     /// The token given to `token inspect` cannot even be decoded.
     #[error("cannot decode the token: {0}")]
     Token(#[from] crate::jwt::Error),
+    /// An administrative command failed.
+    #[error(transparent)]
+    Admin(#[from] crate::admin::Error),
 }
 
 impl Error {
@@ -37,8 +44,11 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Exists(_) => 2,
-            Self::Start(_) | Self::Io { .. } | Self::Token(_) => 1,
+            Self::Config(_) | Self::Exists(_) | Self::Admin(crate::admin::Error::Usage(_)) => 2,
+            Self::Start(_)
+            | Self::Io { .. }
+            | Self::Token(_)
+            | Self::Admin(crate::admin::Error::Failed(_)) => 1,
         }
     }
 }
@@ -55,6 +65,10 @@ fn load(global: &GlobalArgs, listen: Option<String>) -> Result<Config, Error> {
     })?)
 }
 
+fn table_or_json(json: bool) -> Output {
+    if json { Output::Json } else { Output::Table }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -69,5 +83,17 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Token(command) => token::run(&command),
+        Command::Key(command) => {
+            let config = load(&cli.global, None)?;
+            let (request, output) = match command {
+                KeyCommand::List { json } => (Request::KeyList, table_or_json(json)),
+                KeyCommand::Rotate { now } => (Request::KeyRotate { now }, Output::Table),
+                KeyCommand::Export { private, json } => (
+                    Request::KeyExport { private },
+                    if json { Output::Json } else { Output::Record },
+                ),
+            };
+            admin::run(&config, &request, output)
+        }
     }
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::Error;
 use crate::app::App;
 use crate::config::{Config, LogFormat};
-use crate::{server, sweeper};
+use crate::{admin, server, sweeper};
 
 /// Sets up logging to stderr from `[log]`.
 fn init_logging(config: &Config) {
@@ -58,9 +58,24 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
                 .run(stop.clone(), app.config.server.shutdown_grace),
         );
         let sweeper = tokio::spawn(sweeper::run(app.clone(), stop.clone()));
+        let admin = match admin::socket::bind(&app.config.data_dir) {
+            Ok(socket) => Some(tokio::spawn(admin::socket::serve(
+                socket,
+                app.clone(),
+                stop.clone(),
+            ))),
+            Err(e) => {
+                // Serving matters more than administering: the CLI says what is wrong.
+                tracing::error!(error = %e, "admin socket unavailable; administrative commands cannot reach this server");
+                None
+            }
+        };
         server::serve(listener, app.clone(), shutdown_signal()).await;
         stop.cancel();
         let _ = tokio::join!(worker, sweeper);
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         // Last handle: the store closes here, before the process exits.
         drop(app);
         tracing::info!("stopped");

@@ -11,6 +11,7 @@ use super::{
     Codes, Config, Error, Language, Log, LogFormat, Mail, MailTransport, Origins, Passwords,
     RateLimits, Server, Smtp, SmtpTls, TokenTransport, Tokens,
 };
+use crate::jwt::Algorithm;
 use crate::jwt::MIN_SECRET_BYTES;
 use crate::secret::Secret;
 
@@ -256,6 +257,25 @@ impl<'a> Checker<'a> {
         if t.issuer.trim().is_empty() {
             self.fail("tokens.issuer", "must not be empty");
         }
+        let algorithm = self.choice(
+            "tokens.algorithm",
+            &t.algorithm,
+            &[
+                ("HS256", Algorithm::Hs256),
+                ("EdDSA", Algorithm::EdDsa),
+                ("ES256", Algorithm::Es256),
+            ],
+        );
+        if secret.is_some() && algorithm != Algorithm::Hs256 {
+            self.fail(
+                "tokens.secret",
+                format!(
+                    "is an HMAC secret, so it only works with tokens.algorithm = \"HS256\" \
+                     (got {:?}); remove it to let latchkey keep {} keys in the database",
+                    t.algorithm, t.algorithm
+                ),
+            );
+        }
         let access_ttl = self.positive_duration("tokens.access_ttl", &t.access_ttl);
         let refresh_ttl = self.positive_duration("tokens.refresh_ttl", &t.refresh_ttl);
         if refresh_ttl < access_ttl {
@@ -281,6 +301,8 @@ impl<'a> Checker<'a> {
                     ("both", TokenTransport::Both),
                 ],
             ),
+            algorithm,
+            jwks_max_age: self.duration("tokens.jwks_max_age", &t.jwks_max_age),
         }
     }
 

@@ -136,6 +136,10 @@ pub struct TokensFile {
     pub reuse_grace: DurationText,
     /// `body`, `cookie` or `both`. Default: `body`.
     pub transport: String,
+    /// `HS256`, `EdDSA` or `ES256`. Default: `HS256`.
+    pub algorithm: String,
+    /// `Cache-Control` lifetime of the JWKS, and how long a rotated key is staged. Default: 5 m.
+    pub jwks_max_age: DurationText,
 }
 
 impl Default for TokensFile {
@@ -149,6 +153,8 @@ impl Default for TokensFile {
             leeway: "0s".into(),
             reuse_grace: "10s".into(),
             transport: "body".to_owned(),
+            algorithm: "HS256".to_owned(),
+            jwks_max_age: "5m".into(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub use file::{DurationText, FileConfig};
 pub use sources::{ENV_PREFIX, Flags, Origin, Origins};
 pub use values::{Rate, encode_secret};
 
+use crate::jwt::Algorithm;
 use crate::secret::Secret;
 
 /// The commented example configuration; `latchkey init` writes it with a fresh secret.
@@ -193,6 +194,10 @@ pub struct Tokens {
     pub reuse_grace: Duration,
     /// Body, cookie or both.
     pub transport: TokenTransport,
+    /// How new tokens are signed.
+    pub algorithm: Algorithm,
+    /// The JWKS cache lifetime, and the lead time of a rotated key.
+    pub jwks_max_age: Duration,
 }
 
 /// `[codes]`, typed.

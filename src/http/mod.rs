@@ -71,6 +71,8 @@ pub enum Route {
     EmailChangeConfirm,
     /// `/healthz`
     Healthz,
+    /// `/.well-known/jwks.json`
+    Jwks,
     /// `/metrics`
     Metrics,
     /// `/openapi.json`
@@ -163,6 +165,7 @@ pub const ROUTES: &[(&str, Route, &str, Option<Limit>)] = &[
         Some(Limit::Verify),
     ),
     ("/healthz", Route::Healthz, "GET, HEAD", None),
+    ("/.well-known/jwks.json", Route::Jwks, "GET, HEAD", None),
     ("/metrics", Route::Metrics, "GET, HEAD", None),
     ("/openapi.json", Route::OpenApi, "GET, HEAD", None),
     ("/", Route::Home, "GET, HEAD", None),
@@ -254,6 +257,7 @@ async fn dispatch(
         (Route::EmailChange, _) => h::request_email_change(app, req).await,
         (Route::EmailChangeConfirm, _) => h::confirm_email_change(app, req).await,
         (Route::Healthz, _) => Ok(h::healthz(app).await),
+        (Route::Jwks, _) => h::jwks(app),
         (Route::Metrics, _) => Ok(h::metrics(app).await),
         (Route::OpenApi, _) => Ok(h::openapi()),
         (Route::Home, _) => Ok(h::home()),

@@ -118,7 +118,7 @@ fn serve_one(mut stream: TcpStream) {
         if let Some((name, value)) = line.split_once(':')
             && name.eq_ignore_ascii_case("x-auth-user-id")
         {
-            user = value.trim().to_owned();
+            value.trim().clone_into(&mut user);
         }
     }
     let body = format!("upstream saw {user}");

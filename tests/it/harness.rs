@@ -156,6 +156,21 @@ impl TestServer {
         self.addr = addr.parse().unwrap();
     }
 
+    /// Runs `latchkey --config config.toml ARGS` beside the server, as an operator would.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        command
+            .args(["--config", "config.toml"])
+            .args(args)
+            .current_dir(self.dir.path());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("LATCHKEY_") {
+                command.env_remove(name);
+            }
+        }
+        command.output().expect("the latchkey binary runs")
+    }
+
     /// The server's data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")

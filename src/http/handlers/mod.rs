@@ -14,7 +14,7 @@ pub use account::{
     confirm_reset, request_reset, resend_code, signup, verify_email, verify_link, verify_link_page,
 };
 pub use forward::authz;
-pub use ops::{app_js, healthz, home, metrics, openapi};
+pub use ops::{app_js, healthz, home, jwks, metrics, openapi};
 pub use session::{
     change_password, confirm_email_change, delete_me, login, logout, me, refresh,
     request_email_change, token_verify, update_me,

@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::respond::{self, Response};
+use crate::jwt::Algorithm;
 
 /// The `OpenAPI` 3.1 description of the API.
 const OPENAPI: &str = include_str!("../web/openapi.json");
@@ -20,6 +21,31 @@ pub async fn healthz(app: &App) -> Response {
         Ok(()) => respond::json(StatusCode::OK, &json!({ "status": "ok" })),
         Err(e) => ApiError::unavailable(&e).into_response(),
     }
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify latchkey's tokens (SPEC §5.2).
+pub fn jwks(app: &App) -> Result<Response, ApiError> {
+    if app.config.tokens.algorithm == Algorithm::Hs256 {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "HS256 keys are secret, so there are no public keys to publish; set \
+             tokens.algorithm to EdDSA or ES256 for a JWKS.",
+        ));
+    }
+    let keys = app.keys.current().published(app.now());
+    let mut response = respond::json(StatusCode::OK, &json!({ "keys": keys }));
+    let max_age = app.config.tokens.jwks_max_age.as_secs();
+    let headers = response.headers_mut();
+    // Public keys are for everybody: any cache may keep them for the lifetime rotation honours.
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(response)
 }
 
 /// `GET /metrics`

@@ -1,0 +1,110 @@
+//! Administration (SPEC §8): each administrative command is a [`Request`], carried out by
+//! [`execute`] against the store, the same code whether the CLI opened the database itself
+//! (the server is stopped) or the running server received it on its admin socket (then the
+//! change also takes effect in that process at once).
+//!
+//! - `keys`: `key list | rotate | export`
+//! - `socket`: the Unix socket the server listens on, and the client side of it
+
+mod keys;
+pub mod socket;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::store::Store;
+
+/// One administrative command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// `key list`
+    KeyList,
+    /// `key rotate [--now]`
+    KeyRotate {
+        /// Sign with the new key at once instead of staging it.
+        now: bool,
+    },
+    /// `key export [--private]`
+    KeyExport {
+        /// Include the private key.
+        private: bool,
+    },
+}
+
+impl Request {
+    /// The command's name, for logs (never its arguments: some carry passwords).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::KeyList => "key list",
+            Self::KeyRotate { .. } => "key rotate",
+            Self::KeyExport { .. } => "key export",
+        }
+    }
+}
+
+/// What a command answers: rows for listings (shown aligned, or as JSON lines with `--json`)
+/// and a message for people.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// One object per listed thing, its columns in order.
+    pub rows: Vec<Map<String, Value>>,
+    /// A sentence for the operator, if any.
+    pub message: Option<String>,
+}
+
+/// Why a command failed; the exit code follows from it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum Error {
+    /// The command cannot be carried out as asked (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// It failed (exit code 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<crate::store::Error> for Error {
+    fn from(e: crate::store::Error) -> Self {
+        Self::Failed(e.to_string())
+    }
+}
+
+impl From<crate::keys::Error> for Error {
+    fn from(e: crate::keys::Error) -> Self {
+        Self::Failed(e.to_string())
+    }
+}
+
+/// What a command works on: the configuration, the store, and the running service if the
+/// command arrived on its socket.
+pub struct Context<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The store.
+    pub store: &'a dyn Store,
+    /// The running service, whose in-memory state must follow the change.
+    pub live: Option<&'a App>,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// Carries out `request`.
+pub async fn execute(cx: &Context<'_>, request: &Request) -> Result<Reply, Error> {
+    match request {
+        Request::KeyList => keys::list(cx).await,
+        Request::KeyRotate { now } => keys::rotate(cx, *now).await,
+        Request::KeyExport { private } => keys::export(cx, *private).await,
+    }
+}
+
+/// A row from `(column, value)` pairs, in order.
+fn row<const N: usize>(columns: [(&str, Value); N]) -> Map<String, Value> {
+    columns
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
