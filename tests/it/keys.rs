@@ -203,3 +203,44 @@ fn key_commands_work_on_a_stopped_server_and_refuse_with_a_configured_secret() {
     let export = ok(&secret.cli(&["key", "export"]));
     assert!(export.contains("c2VjcmV0c2VjcmV0"), "{export}");
 }
+
+#[test]
+fn the_admin_socket_is_owner_only_and_survives_bad_requests() {
+    use std::io::{Read as _, Write as _};
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::net::UnixStream;
+
+    let server = server("EdDSA");
+    let path = server.data_dir().join("admin.sock");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let ask = |bytes: &[u8], close: bool| {
+        let mut stream = UnixStream::connect(&path).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        // The server may stop reading a huge frame early; what matters is its answer.
+        let _ = stream.write_all(bytes);
+        if close {
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+        }
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    let garbage = ask(b"\x00\xffnot json\n", true);
+    assert!(
+        garbage.contains("\"Usage\"") && garbage.contains("not a request"),
+        "{garbage}"
+    );
+    let unknown = ask(b"{\"op\":\"drop_everything\"}\n", true);
+    assert!(unknown.contains("\"Usage\""), "{unknown}");
+    let huge = ask(&vec![b'{'; 200 * 1024], false);
+    assert!(huge.contains("larger than"), "{huge}");
+    let half = ask(b"{\"op\":\"key_li", true);
+    assert!(half.contains("before its end of line"), "{half}");
+    // Still serving, on both sides.
+    let listed = ok(&server.cli(&["key", "list", "--json"]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert_eq!(server.get("/healthz").status, 200);
+}
