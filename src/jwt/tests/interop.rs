@@ -1,4 +1,4 @@
-//! Interoperability with the `jsonwebtoken` crate (a dev-dependency only, on its RustCrypto
+//! Interoperability with the `jsonwebtoken` crate (a dev-dependency only, on its `RustCrypto`
 //! backend, so no code is shared with `ring`): what either side signs, the other verifies, for
 //! HS256, `EdDSA` and ES256, with the peer's keys taken from latchkey's JWK and PKCS#8 alone;
 //! and for deterministic algorithms both write the very same token.
@@ -146,15 +146,15 @@ fn jsonwebtoken_tokens_naming_the_wrong_algorithm_for_the_key_are_refused() {
     keys.add_verify_only(key).unwrap();
     let claims = live_claims();
     let es = EncodingKey::from_ec_der(&pkcs8);
-    let as_hs = jsonwebtoken::encode(&peer_header("k1", Algorithm::ES256), &claims, &es);
+    let es_named_hs = jsonwebtoken::encode(&peer_header("k1", Algorithm::ES256), &claims, &es);
     assert_eq!(
-        keys.verify(&as_hs.unwrap(), &system_rules()),
+        keys.verify(&es_named_hs.unwrap(), &system_rules()),
         Err(Error::AlgNotAllowed)
     );
     let hs = EncodingKey::from_secret(SECRET);
-    let as_es = jsonwebtoken::encode(&peer_header("es", Algorithm::HS256), &claims, &hs);
+    let hs_named_es = jsonwebtoken::encode(&peer_header("es", Algorithm::HS256), &claims, &hs);
     assert_eq!(
-        keys.verify(&as_es.unwrap(), &system_rules()),
+        keys.verify(&hs_named_es.unwrap(), &system_rules()),
         Err(Error::AlgNotAllowed)
     );
 }
