@@ -1,8 +1,6 @@
 //! Ed25519 and P-256 key pairs on `ring::signature`: made from or into PKCS#8 v2 documents,
 //! signing into the 64-byte JWS form and verifying it. Headers, `kid`s and JWKs are `key`'s.
 
-use std::fmt::Write as _;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
@@ -105,9 +103,9 @@ impl Asymmetric {
         let body = Zeroizing::new(STANDARD.encode(&*self.pkcs8));
         let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
         for line in body.as_bytes().chunks(64) {
-            // Base64 text is ASCII, so every chunk is a whole `str`.
-            let line = std::str::from_utf8(line).expect("base64 text is ASCII");
-            let _ = writeln!(pem, "{line}");
+            // Base64 text is ASCII, so every 64-byte chunk is a whole `str`.
+            pem.push_str(std::str::from_utf8(line).expect("base64 text is ASCII"));
+            pem.push('\n');
         }
         pem.push_str("-----END PRIVATE KEY-----\n");
         pem

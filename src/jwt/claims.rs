@@ -1,6 +1,6 @@
-//! The claims set latchkey issues (SPEC §5) and the token types. Parsing and writing the wire
-//! form lives in `canonical`; checking the claims against a [`Validation`](super::Validation)
-//! lives in `validation`.
+//! The claims set latchkey issues (SPEC §5) and the token types. Writing latchkey's wire form
+//! (and reading it fast) lives in `canonical`, reading any other spelling in `general`;
+//! checking the claims against a [`Validation`](super::Validation) lives in `validation`.
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! What a verified token must also satisfy besides its MAC: time, issuer, audience and type.
+//! What a verified token must also satisfy besides its signature: time, issuer, audience and
+//! type.
 
 use crate::clock::Clock;
 
@@ -44,7 +45,7 @@ impl Validation {
         }
     }
 
-    /// Checks the claims of a token whose MAC has been verified.
+    /// Checks the claims of a token whose signature has been verified.
     pub(crate) fn check(&self, claims: &Claims) -> Result<(), Error> {
         let now = self.clock.now();
         if claims.exp <= now.saturating_sub(self.leeway) {

@@ -1,9 +1,12 @@
-//! Interoperability with the `jsonwebtoken` crate (a dev-dependency only): what either side
-//! signs, the other verifies, and for latchkey's claims both write the very same token.
+//! Interoperability with the `jsonwebtoken` crate (a dev-dependency only, on its `RustCrypto`
+//! backend, so no code is shared with `ring`): what either side signs, the other verifies, for
+//! HS256, `EdDSA` and ES256, with the peer's keys taken from latchkey's JWK and PKCS#8 alone;
+//! and for deterministic algorithms both write the very same token.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use ring::rand::SystemRandom;
 
-use super::super::{Claims, Error, KeyRing, Validation};
+use super::super::{Algorithm as Alg, Claims, Error, Key, KeyRing, Validation};
 use super::{SECRET, claims, ring};
 use crate::clock::Clock;
 
@@ -25,7 +28,11 @@ fn peer_header(kid: &str, alg: Algorithm) -> Header {
 }
 
 fn peer_rules() -> jsonwebtoken::Validation {
-    let mut rules = jsonwebtoken::Validation::new(Algorithm::HS256);
+    peer_rules_for(Algorithm::HS256)
+}
+
+fn peer_rules_for(alg: Algorithm) -> jsonwebtoken::Validation {
+    let mut rules = jsonwebtoken::Validation::new(alg);
     rules.set_issuer(&["latchkey"]);
     rules.leeway = 0;
     rules
@@ -93,4 +100,61 @@ fn jsonwebtoken_refuses_what_latchkey_refuses_for_expiry() {
         peer.unwrap_err().kind(),
         jsonwebtoken::errors::ErrorKind::ExpiredSignature
     ));
+}
+
+#[test]
+fn eddsa_and_es256_tokens_cross_both_ways_with_jsonwebtoken() {
+    let pairs = [
+        (Alg::EdDsa, Algorithm::EdDSA),
+        (Alg::Es256, Algorithm::ES256),
+    ];
+    for (ours, theirs) in pairs {
+        let (key, pkcs8) = Key::generate(ours, "k1", &SystemRandom::new()).unwrap();
+        // The peer knows only what the JWKS publishes, read by its own JWK type.
+        let jwk = serde_json::to_string(&key.public_jwk().unwrap()).unwrap();
+        let peer_jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&jwk).unwrap();
+        let peer_dec = DecodingKey::from_jwk(&peer_jwk).unwrap();
+        let peer_enc = match ours {
+            Alg::EdDsa => EncodingKey::from_ed_der(&pkcs8),
+            _ => EncodingKey::from_ec_der(&pkcs8),
+        };
+        let keys = KeyRing::new(key);
+        let claims = live_claims();
+        let token = keys.sign(&claims);
+        let decoded = jsonwebtoken::decode::<Claims>(&token, &peer_dec, &peer_rules_for(theirs));
+        assert_eq!(decoded.unwrap().claims, claims, "{ours}");
+        let peer = jsonwebtoken::encode(&peer_header("k1", theirs), &claims, &peer_enc).unwrap();
+        assert_eq!(
+            keys.verify(&peer, &system_rules()),
+            Ok(claims.clone()),
+            "{ours}"
+        );
+        assert_eq!(
+            keys.verify_general(&peer, &system_rules()),
+            Ok(claims.clone())
+        );
+        if ours == Alg::EdDsa {
+            assert_eq!(peer, token, "Ed25519 is deterministic");
+        }
+    }
+}
+
+#[test]
+fn jsonwebtoken_tokens_naming_the_wrong_algorithm_for_the_key_are_refused() {
+    let (key, pkcs8) = Key::generate(Alg::Es256, "es", &SystemRandom::new()).unwrap();
+    let mut keys = ring();
+    keys.add_verify_only(key).unwrap();
+    let claims = live_claims();
+    let es = EncodingKey::from_ec_der(&pkcs8);
+    let es_named_hs = jsonwebtoken::encode(&peer_header("k1", Algorithm::ES256), &claims, &es);
+    assert_eq!(
+        keys.verify(&es_named_hs.unwrap(), &system_rules()),
+        Err(Error::AlgNotAllowed)
+    );
+    let hs = EncodingKey::from_secret(SECRET);
+    let hs_named_es = jsonwebtoken::encode(&peer_header("es", Algorithm::HS256), &claims, &hs);
+    assert_eq!(
+        keys.verify(&hs_named_es.unwrap(), &system_rules()),
+        Err(Error::AlgNotAllowed)
+    );
 }
