@@ -113,6 +113,8 @@ impl Nickname {
         if !NICKNAME_CHARS.contains(&count) {
             return Err("must be 2 to 32 characters");
         }
+        // Exactly SPEC §3.3's list, which `/openapi.json` states as a pattern: what hides or
+        // reorders text. Private-use and not-yet-assigned characters show as boxes, harmlessly.
         let forbidden = |c: char| {
             matches!(
                 c.general_category(),
@@ -120,10 +122,7 @@ impl Nickname {
                     | GeneralCategory::Format
                     | GeneralCategory::LineSeparator
                     | GeneralCategory::ParagraphSeparator
-                    | GeneralCategory::Surrogate
-                    | GeneralCategory::PrivateUse
-                    | GeneralCategory::Unassigned
-            )
+            ) || c == '\u{85}'
         };
         if nfc.chars().any(forbidden) {
             return Err("must not contain control, formatting or line-break characters");
@@ -263,7 +262,6 @@ mod tests {
             "a\u{2028}b",
             "a\u{0}b",
             "a\u{feff}b",
-            "a\u{e000}b",
             "Anna\r",
             "Anna\u{85}",
             "\tAnna",
@@ -271,6 +269,7 @@ mod tests {
             assert!(Nickname::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Nickname::parse(&"가".repeat(32)).is_ok());
+        assert!(Nickname::parse("a\u{e000}b").is_ok(), "private use shows as a box, no harm");
     }
 
     #[test]

@@ -47,17 +47,9 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
             config.server.public_url = format!("http://{addr}");
         }
         let app = Arc::new(App::build(config).await?);
-        println!("listening on http://{addr}");
-        println!("data in {}", app.config.data_dir.display());
-        println!("mail goes to {}", app.outbox.describe());
-        tracing::info!(%addr, "latchkey started");
         let stop = CancellationToken::new();
-        let worker = tokio::spawn(
-            app.outbox
-                .clone()
-                .run(stop.clone(), app.config.server.shutdown_grace),
-        );
-        let sweeper = tokio::spawn(sweeper::run(app.clone(), stop.clone()));
+        // Bound before the service says it listens, so that whoever waits for that line can
+        // administer it at once.
         let admin = match admin::socket::bind(&app.config.data_dir) {
             Ok(socket) => Some(tokio::spawn(admin::socket::serve(
                 socket,
@@ -70,6 +62,16 @@ pub(super) fn run(mut config: Config) -> Result<(), Error> {
                 None
             }
         };
+        println!("listening on http://{addr}");
+        println!("data in {}", app.config.data_dir.display());
+        println!("mail goes to {}", app.outbox.describe());
+        tracing::info!(%addr, "latchkey started");
+        let worker = tokio::spawn(
+            app.outbox
+                .clone()
+                .run(stop.clone(), app.config.server.shutdown_grace),
+        );
+        let sweeper = tokio::spawn(sweeper::run(app.clone(), stop.clone()));
         server::serve(listener, app.clone(), shutdown_signal()).await;
         stop.cancel();
         let _ = tokio::join!(worker, sweeper);
