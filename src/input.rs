@@ -269,7 +269,10 @@ mod tests {
             assert!(Nickname::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Nickname::parse(&"가".repeat(32)).is_ok());
-        assert!(Nickname::parse("a\u{e000}b").is_ok(), "private use shows as a box, no harm");
+        assert!(
+            Nickname::parse("a\u{e000}b").is_ok(),
+            "private use shows as a box, no harm"
+        );
     }
 
     #[test]

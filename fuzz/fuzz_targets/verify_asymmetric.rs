@@ -68,19 +68,31 @@ fuzz_target!(|data: &[u8]| {
         (Algorithm::EdDsa, keys.ed.sign(input.as_bytes()))
     } else {
         let signature = keys.es.sign(&keys.rng, input.as_bytes());
-        (Algorithm::Es256, signature.expect("the system random source works"))
+        (
+            Algorithm::Es256,
+            signature.expect("the system random source works"),
+        )
     };
     let mut signature = signature.as_ref().to_vec();
     let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(&signature));
     let fast = keys.ring.verify(&token, &RULES);
-    assert_eq!(fast, keys.ring.verify_general(&token, &RULES), "the paths differ");
+    assert_eq!(
+        fast,
+        keys.ring.verify_general(&token, &RULES),
+        "the paths differ"
+    );
     if fast.is_ok() {
         let named = latchkey::jwt::inspect(&token).expect("an accepted token decodes");
-        let kid = named.header["kid"].as_str().expect("an accepted token has a kid");
+        let kid = named.header["kid"]
+            .as_str()
+            .expect("an accepted token has a kid");
         let key = keys.ring.get(kid).expect("an accepted kid is known");
         assert_eq!(key.algorithm(), signer, "verified under another algorithm");
     }
     signature[usize::from(pick >> 1) % 64] ^= 1 << (pick % 8);
     let changed = format!("{input}.{}", URL_SAFE_NO_PAD.encode(&signature));
-    assert!(keys.ring.verify(&changed, &RULES).is_err(), "a changed signature verified");
+    assert!(
+        keys.ring.verify(&changed, &RULES).is_err(),
+        "a changed signature verified"
+    );
 });

@@ -47,7 +47,11 @@ fn check(token: &str) {
         // Another spelling may be shorter than latchkey's (no `typ`, say), so the re-signed
         // token can pass the length cap that the accepted one met.
         if own.len() <= MAX_TOKEN_BYTES {
-            assert_eq!(KEYS.verify(&own, &RULES), Ok(claims), "claims must round-trip");
+            assert_eq!(
+                KEYS.verify(&own, &RULES),
+                Ok(claims),
+                "claims must round-trip"
+            );
         }
     }
 }
