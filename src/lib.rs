@@ -5,7 +5,7 @@
 //! # Layout
 //!
 //! Entry points:
-//! - [`cli`]: the command line (clap derive): `serve`, `init`, `check-config`, `token`.
+//! - [`cli`]: the command line (clap derive): `serve`, `init`, `check-config`, `token`, `key`.
 //! - [`commands`]: what each subcommand does; `main` only calls [`commands::run`].
 //! - [`config`]: defaults, `config.toml`, `LATCHKEY_*` and flags, validated into one `Config`.
 //! - [`admin`]: administrative commands, run on the database or through the admin socket.
@@ -23,7 +23,7 @@
 //! - [`sweeper`]: forgets expired records in small steps.
 //!
 //! Building blocks:
-//! - [`jwt`]: the token core. HS256 on `ring`, strict and canonical, no I/O.
+//! - [`jwt`]: the token core. HS256, EdDSA and ES256 on `ring`; any conforming spelling, no I/O.
 //! - [`codes`]: pending verification codes in moka, written through to the store.
 //! - [`revoked`]: ended sessions, checked on every authenticated request.
 //! - [`users`]: accounts by id, cached for the request path.

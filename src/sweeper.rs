@@ -1,7 +1,7 @@
 //! The sweeper: now and then, forgets expired codes, sessions and send records, and re-reads
-//! the signing keys. Each step is a
-//! small write transaction of its own (`rules::sweep`), so it never holds up requests for long
-//! however much has expired; it backs off when the store fails.
+//! the signing keys. Each step is a small write transaction of its own (`rules::sweep`), so
+//! it never holds up requests for long however much has expired; it backs off when the store
+//! fails.
 
 use std::sync::Arc;
 use std::time::Duration;
