@@ -23,7 +23,7 @@
 //! - [`sweeper`]: forgets expired records in small steps.
 //!
 //! Building blocks:
-//! - [`jwt`]: the token core. HS256, EdDSA and ES256 on `ring`; any conforming spelling, no I/O.
+//! - [`jwt`]: the token core. HS256, `EdDSA` and ES256 on `ring`; any conforming spelling, no I/O.
 //! - [`codes`]: pending verification codes in moka, written through to the store.
 //! - [`revoked`]: ended sessions, checked on every authenticated request.
 //! - [`users`]: accounts by id, cached for the request path.

@@ -9,7 +9,7 @@
 use crate::store::{Changes, Error, Tx};
 
 /// Records one sweep step deals with at most, of each kind.
-pub const BATCH: usize = 256;
+pub const BATCH: usize = 64;
 
 /// What a sweep step removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
