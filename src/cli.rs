@@ -53,6 +53,11 @@ pub enum Command {
     /// Work with tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write a consistent copy of the database, also while the server runs.
+    Backup {
+        /// The new file (it must not exist).
+        file: PathBuf,
+    },
     /// Signing keys: list, rotate, export.
     #[command(subcommand)]
     Key(KeyCommand),

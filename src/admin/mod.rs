@@ -32,6 +32,11 @@ pub enum Request {
         /// Include the private key.
         private: bool,
     },
+    /// `backup FILE`
+    Backup {
+        /// Where the copy goes: an absolute path that does not exist yet.
+        to: std::path::PathBuf,
+    },
 }
 
 impl Request {
@@ -42,6 +47,7 @@ impl Request {
             Self::KeyList => "key list",
             Self::KeyRotate { .. } => "key rotate",
             Self::KeyExport { .. } => "key export",
+            Self::Backup { .. } => "backup",
         }
     }
 }
@@ -98,7 +104,36 @@ pub async fn execute(cx: &Context<'_>, request: &Request) -> Result<Reply, Error
         Request::KeyList => keys::list(cx).await,
         Request::KeyRotate { now } => keys::rotate(cx, *now).await,
         Request::KeyExport { private } => keys::export(cx, *private).await,
+        Request::Backup { to } => backup(cx, to).await,
     }
+}
+
+/// `backup FILE`: a consistent copy that `serve` can start from as `latchkey.redb`.
+async fn backup(cx: &Context<'_>, to: &std::path::Path) -> Result<Reply, Error> {
+    if !to.is_absolute() {
+        return Err(Error::Usage(format!(
+            "{} is not an absolute path",
+            to.display()
+        )));
+    }
+    if to.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists; choose a new file",
+            to.display()
+        )));
+    }
+    let started = std::time::Instant::now();
+    let records = cx.store.backup(to).await?;
+    Ok(Reply {
+        rows: Vec::new(),
+        message: Some(format!(
+            "wrote {} ({records} records, a consistent copy as of {}) in {:.1} s; to restore, \
+             stop the server and copy it to <data dir>/latchkey.redb",
+            to.display(),
+            crate::accounts::rfc3339(cx.now),
+            started.elapsed().as_secs_f64()
+        )),
+    })
 }
 
 /// A row from `(column, value)` pairs, in order.

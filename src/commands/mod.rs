@@ -83,6 +83,15 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Token(command) => token::run(&command),
+        Command::Backup { file } => {
+            let config = load(&cli.global, None)?;
+            // The server runs elsewhere: it needs the path as this shell means it.
+            let to = std::path::absolute(&file).map_err(|source| Error::Io {
+                what: format!("resolving {}", file.display()),
+                source,
+            })?;
+            admin::run(&config, &Request::Backup { to }, Output::Table)
+        }
         Command::Key(command) => {
             let config = load(&cli.global, None)?;
             let (request, output) = match command {

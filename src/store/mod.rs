@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + 'static {
     async fn next_mail_due(&self) -> Result<Option<u64>, Error>;
     /// Queued (not parked) mails.
     async fn outbox_depth(&self) -> Result<u64, Error>;
+    /// Writes a consistent copy of everything, as of one moment, to the new file `to` while
+    /// serving; returns the records copied. Backends without a file of their own refuse.
+    async fn backup(&self, to: &std::path::Path) -> Result<u64, Error>;
     /// Runs `work` in a write transaction; see [`Store::write`] for the typed form.
     async fn write_boxed(&self, work: Box<Work>) -> Result<Box<dyn Any + Send>, Error>;
     /// Commits and acknowledged writes so far.

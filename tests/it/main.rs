@@ -6,6 +6,7 @@ mod harness;
 mod smtp;
 
 mod abuse;
+mod backup;
 mod cli;
 mod codes;
 mod conceal;

@@ -10,6 +10,7 @@
 //! - `commit`: the write thread, group commit, re-opening after a storage error
 //! - `open`, `migrate`: opening the file, schema versions
 
+mod backup;
 mod codec;
 mod commit;
 mod migrate;
@@ -142,6 +143,14 @@ impl Store for RedbStore {
                 .map_err(|_| Error::corrupt("meta", "code_key", &"not 32 bytes"))
         })
         .await
+    }
+
+    async fn backup(&self, to: &Path) -> Result<u64, Error> {
+        let (shared, to) = (self.shared.clone(), to.to_owned());
+        // Not through `read`: a failure to write the copy says nothing about this database.
+        tokio::task::spawn_blocking(move || backup::copy(shared.db()?.as_ref(), &to))
+            .await
+            .unwrap_or(Err(Error::Unavailable("the backup panicked")))
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, Error> {
