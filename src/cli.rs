@@ -58,9 +58,49 @@ pub enum Command {
         /// The new file (it must not exist).
         file: PathBuf,
     },
+    /// Accounts: list, show, sessions, activate, deactivate.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Signing keys: list, rotate, export.
     #[command(subcommand)]
     Key(KeyCommand),
+}
+
+/// `latchkey user ...`; USER is an account id or its address.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Every account.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One account.
+    Show {
+        /// Id or address.
+        user: String,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An account's live sessions.
+    Sessions {
+        /// Id or address.
+        user: String,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a deactivated account log in again.
+    Activate {
+        /// Id or address.
+        user: String,
+    },
+    /// Keep the account but end its sessions and refuse its log-ins (403 account_inactive).
+    Deactivate {
+        /// Id or address.
+        user: String,
+    },
 }
 
 /// `latchkey key ...`

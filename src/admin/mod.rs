@@ -4,10 +4,12 @@
 //! change also takes effect in that process at once).
 //!
 //! - `keys`: `key list | rotate | export`
+//! - `users`: `user list | show | sessions | activate | deactivate`
 //! - `socket`: the Unix socket the server listens on, and the client side of it
 
 mod keys;
 pub mod socket;
+mod users;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -32,6 +34,25 @@ pub enum Request {
         /// Include the private key.
         private: bool,
     },
+    /// `user list`
+    UserList,
+    /// `user show USER`
+    UserShow {
+        /// An id, or an address.
+        user: String,
+    },
+    /// `user sessions USER`
+    UserSessions {
+        /// An id, or an address.
+        user: String,
+    },
+    /// `user activate USER` / `user deactivate USER`
+    UserDisabled {
+        /// An id, or an address.
+        user: String,
+        /// Deactivate (and end its sessions), or activate again.
+        disabled: bool,
+    },
     /// `backup FILE`
     Backup {
         /// Where the copy goes: an absolute path that does not exist yet.
@@ -48,6 +69,13 @@ impl Request {
             Self::KeyRotate { .. } => "key rotate",
             Self::KeyExport { .. } => "key export",
             Self::Backup { .. } => "backup",
+            Self::UserList => "user list",
+            Self::UserShow { .. } => "user show",
+            Self::UserSessions { .. } => "user sessions",
+            Self::UserDisabled { disabled: true, .. } => "user deactivate",
+            Self::UserDisabled {
+                disabled: false, ..
+            } => "user activate",
         }
     }
 }
@@ -105,6 +133,10 @@ pub async fn execute(cx: &Context<'_>, request: &Request) -> Result<Reply, Error
         Request::KeyRotate { now } => keys::rotate(cx, *now).await,
         Request::KeyExport { private } => keys::export(cx, *private).await,
         Request::Backup { to } => backup(cx, to).await,
+        Request::UserList => users::list(cx).await,
+        Request::UserShow { user } => users::show(cx, user).await,
+        Request::UserSessions { user } => users::sessions(cx, user).await,
+        Request::UserDisabled { user, disabled } => users::set_disabled(cx, user, *disabled).await,
     }
 }
 

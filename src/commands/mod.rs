@@ -8,7 +8,7 @@ mod token;
 use admin::Output;
 
 use crate::admin::Request;
-use crate::cli::{Cli, Command, GlobalArgs, KeyCommand};
+use crate::cli::{Cli, Command, GlobalArgs, KeyCommand, UserCommand};
 use crate::config::{self, Config, Flags, LoadOptions};
 
 /// A subcommand that failed, with the exit code it should produce.
@@ -91,6 +91,34 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 source,
             })?;
             admin::run(&config, &Request::Backup { to }, Output::Table)
+        }
+        Command::User(command) => {
+            let config = load(&cli.global, None)?;
+            let (request, output) = match command {
+                UserCommand::List { json } => (Request::UserList, table_or_json(json)),
+                UserCommand::Show { user, json } => (
+                    Request::UserShow { user },
+                    if json { Output::Json } else { Output::Record },
+                ),
+                UserCommand::Sessions { user, json } => {
+                    (Request::UserSessions { user }, table_or_json(json))
+                }
+                UserCommand::Activate { user } => (
+                    Request::UserDisabled {
+                        user,
+                        disabled: false,
+                    },
+                    Output::Table,
+                ),
+                UserCommand::Deactivate { user } => (
+                    Request::UserDisabled {
+                        user,
+                        disabled: true,
+                    },
+                    Output::Table,
+                ),
+            };
+            admin::run(&config, &request, output)
         }
         Command::Key(command) => {
             let config = load(&cli.global, None)?;

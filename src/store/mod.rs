@@ -114,6 +114,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoked_sessions(&self, now: u64) -> Result<Vec<Revocation>, Error>;
     /// The account with this id.
     async fn user(&self, id: &str) -> Result<Option<User>, Error>;
+    /// Accounts in id order, after `after` (exclusive), at most `limit`: one page of a listing.
+    async fn users(&self, after: Option<String>, limit: usize) -> Result<Vec<User>, Error>;
     /// The account with this normalized address.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, Error>;
     /// The session with this id.

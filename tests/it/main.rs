@@ -30,3 +30,4 @@ mod mail;
 mod pyjwt;
 mod restart;
 mod tokens;
+mod users_cli;

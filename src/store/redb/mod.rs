@@ -153,6 +153,26 @@ impl Store for RedbStore {
             .unwrap_or(Err(Error::Unavailable("the backup panicked")))
     }
 
+    async fn users(&self, after: Option<String>, limit: usize) -> Result<Vec<User>, Error> {
+        self.read(move |txn| {
+            let table = txn.open_table(USERS)?;
+            let rows = match after.as_deref() {
+                Some(after) => table.range::<&str>((
+                    std::ops::Bound::Excluded(after),
+                    std::ops::Bound::Unbounded,
+                ))?,
+                None => table.range::<&str>(..)?,
+            };
+            let mut users = Vec::new();
+            for row in rows.take(limit) {
+                let (id, value) = row?;
+                users.push(decode::<User>("users", id.value(), value.value())?);
+            }
+            Ok(users)
+        })
+        .await
+    }
+
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, Error> {
         self.read(|txn| {
             let table = txn.open_table(KEYS)?;
