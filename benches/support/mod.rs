@@ -167,6 +167,11 @@ pub async fn load(
     let tasks: Vec<_> = (0..connections)
         .map(|_| tokio::spawn(worker(addr, make.clone(), expect, until)))
         .collect();
+    gather(tasks, started).await
+}
+
+/// Waits for every worker of a load started at `started` and adds up what they measured.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<(Vec<u32>, usize)>>, started: Instant) -> Load {
     let mut all = Load {
         latencies: Vec::new(),
         unexpected: 0,
@@ -406,18 +411,7 @@ pub async fn chain_load(
         .cloned()
         .map(|pair| tokio::spawn(chain_worker(addr, pair, reads, until)))
         .collect();
-    let mut all = Load {
-        latencies: Vec::new(),
-        unexpected: 0,
-        seconds: 0.0,
-    };
-    for task in tasks {
-        let (latencies, unexpected) = task.await.unwrap();
-        all.latencies.extend(latencies);
-        all.unexpected += unexpected;
-    }
-    all.seconds = started.elapsed().as_secs_f64();
-    all
+    gather(tasks, started).await
 }
 
 /// `n` log-ins of `email`: (access, refresh) of each new session.
