@@ -58,12 +58,70 @@ pub enum Command {
         /// The new file (it must not exist).
         file: PathBuf,
     },
-    /// Accounts: list, show, sessions, activate, deactivate.
+    /// Accounts: list, show, sessions, create, activate, deactivate, delete, set-password.
     #[command(subcommand)]
     User(UserCommand),
     /// Signing keys: list, rotate, export.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The outbox: queued and parked mail.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// The audit log: list it, check its hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Check what operators get wrong (data dir, database, keys, URLs, limits, SMTP); exit 1
+    /// if a check fails.
+    Doctor {
+        /// Also send a test mail to this address.
+        #[arg(long, value_name = "ADDR")]
+        send_to: Option<String>,
+        /// One JSON object per check.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `latchkey mail ...`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Queued and parked mail: recipient, subject, tries, last error (never the body).
+    List {
+        /// Parked mail only.
+        #[arg(long)]
+        parked: bool,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put parked mail back in the queue.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "parked"])))]
+    Retry {
+        /// One mail, by the id `mail list` shows.
+        id: Option<u64>,
+        /// Every parked mail.
+        #[arg(long)]
+        parked: bool,
+    },
+}
+
+/// `latchkey audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Entries, oldest first.
+    List {
+        /// One account's entries only (its id).
+        #[arg(long, value_name = "ID")]
+        user: Option<String>,
+        /// Entries of this last span only, e.g. 24h or 7d.
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow the hash chain from its anchor; name the first broken link and exit 1 if any.
+    Verify,
 }
 
 /// `latchkey user ...`; USER is an account id or its address.
@@ -101,6 +159,34 @@ pub enum UserCommand {
         /// Id or address.
         user: String,
     },
+    /// Make an active account; without --password-stdin a password is generated and shown once.
+    Create {
+        /// The address.
+        email: String,
+        /// Display name [default: from the address].
+        #[arg(long)]
+        nickname: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete the account, its sessions, codes and unsent mail.
+    Delete {
+        /// Id or address.
+        user: String,
+    },
+    /// Set a new password and end every session; without --password-stdin one is generated
+    /// and shown once.
+    SetPassword {
+        /// Id or address.
+        user: String,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// `latchkey key ...`
@@ -136,6 +222,20 @@ pub enum TokenCommand {
     /// Print a token's header and claims WITHOUT verifying anything.
     Inspect {
         /// The compact token (header.payload.signature).
+        token: String,
+    },
+    /// Open a session for an account and print its access and refresh tokens.
+    Issue {
+        /// Id or address.
+        user: String,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a token as `token/verify` would (signature, claims, revocation); exit 1 if it
+    /// is not valid.
+    Verify {
+        /// The compact token; `-` reads it from standard input.
         token: String,
     },
 }

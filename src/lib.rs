@@ -21,6 +21,7 @@
 //!   redb backend with group commit.
 //! - [`mail`]: templates, the durable outbox and its worker, transports.
 //! - [`sweeper`]: forgets expired records in small steps.
+//! - [`audit`]: who caused a write (actor, client address, request id), for its audit entries.
 //!
 //! Building blocks:
 //! - [`jwt`]: the token core. HS256, `EdDSA` and ES256 on `ring`; any conforming spelling, no I/O.
@@ -38,6 +39,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod codes;

@@ -200,17 +200,19 @@ impl Limits {
 
     /// Counts a failed log-in for `email`; once the budget is spent the address is blocked
     /// until a cell replenishes. Successful log-ins are never counted.
-    pub fn login_failed(&self, email: &str) {
+    #[must_use = "a lock-out is audited"]
+    pub fn login_failed(&self, email: &str) -> bool {
         let Some(limiter) = &self.failed_logins else {
-            return;
+            return false;
         };
         let clock = DefaultClock::default();
         let wait = match limiter.limiter.check_key(&email.to_owned()) {
-            Ok(state) if state.remaining_burst_capacity() > 0 => return,
+            Ok(state) if state.remaining_burst_capacity() > 0 => return false,
             Ok(state) => state.quota().replenish_interval(),
             Err(not_until) => not_until.wait_time_from(clock.now()),
         };
         self.blocked.insert(email.to_owned(), Instant::now() + wait);
+        true
     }
 
     /// Keys held by every limiter, for showing that memory stays bounded.
@@ -296,7 +298,7 @@ mod tests {
         for _ in 0..1000 {
             assert_eq!(limits.check(Limit::Signup, ip), Ok(()));
         }
-        limits.login_failed("a@example.com");
+        assert!(!limits.login_failed("a@example.com"));
         assert_eq!(limits.login_blocked("a@example.com"), None);
     }
 
@@ -304,10 +306,10 @@ mod tests {
     fn failed_logins_block_the_address_after_the_budget() {
         let limits = Limits::new(&config(Some(rate(3, 3600))));
         for _ in 0..2 {
-            limits.login_failed("a@example.com");
+            assert!(!limits.login_failed("a@example.com"), "not locked yet");
             assert_eq!(limits.login_blocked("a@example.com"), None);
         }
-        limits.login_failed("a@example.com");
+        assert!(limits.login_failed("a@example.com"), "the third locks");
         let wait = limits.login_blocked("a@example.com").unwrap();
         assert!((1..=1200).contains(&wait), "{wait}");
         assert_eq!(limits.login_blocked("b@example.com"), None);
@@ -318,7 +320,7 @@ mod tests {
         let limits = Limits::with_capacity(&config(Some(rate(5, 3600))), 1000);
         for i in 0..20_000u32 {
             let _ = limits.check(Limit::Signup, IpAddr::from(i.to_be_bytes()));
-            limits.login_failed(&format!("user{i}@example.com"));
+            let _ = limits.login_failed(&format!("user{i}@example.com"));
         }
         // Five per-IP limiters (one flooded), the per-email one and the blocked list.
         assert!(limits.keys() <= 3 * 1000, "{}", limits.keys());

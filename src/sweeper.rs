@@ -35,11 +35,12 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
         }
         pause = match sweep_all(&app, &stop).await {
             Ok(total) => {
-                if total.codes + total.sessions + total.sends > 0 {
+                if total.codes + total.sessions + total.sends + total.audit > 0 {
                     tracing::info!(
                         codes = total.codes,
                         sessions = total.sessions,
                         sends = total.sends,
+                        audit_entries = total.audit,
                         "swept expired records"
                     );
                 }
@@ -56,15 +57,17 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
 /// Steps until nothing expired is left (or `stop`).
 pub async fn sweep_all(app: &App, stop: &CancellationToken) -> Result<Purged, crate::store::Error> {
     let interval = app.config.codes.resend_interval.as_secs();
+    let retention = app.config.audit_retention.as_secs();
     let mut total = Purged::default();
     loop {
         let now = app.now();
         let purged = app
-            .write(move |tx, w| sweep::step(tx, w, now, interval, BATCH))
+            .write(move |tx, w| sweep::step(tx, w, now, (interval, retention), BATCH))
             .await?;
         total.codes += purged.codes;
         total.sessions += purged.sessions;
         total.sends += purged.sends;
+        total.audit += purged.audit;
         if !purged.more(BATCH) || stop.is_cancelled() {
             return Ok(total);
         }

@@ -24,7 +24,7 @@ pub async fn request_email_change(
     password: Password,
 ) -> Result<(), Error> {
     let user = current_user(app, who).await?;
-    confirm_password(app, &user, password).await?;
+    confirm_password(app, (&user, &who.claims.sid), password).await?;
     if new_email.as_str() == user.email {
         return Err(Error::Invalid {
             field: "new_email",

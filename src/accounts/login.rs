@@ -26,16 +26,50 @@ pub(super) async fn check_password(
         .hasher
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
-    user.filter(|_| right).ok_or_else(|| {
-        app.limits.login_failed(email.as_str());
-        Error::InvalidCredentials
-    })
+    match user {
+        Some(user) if right => Ok(user),
+        user => {
+            let locked = app.limits.login_failed(email.as_str());
+            let detail = if user.is_some() {
+                "wrong password"
+            } else {
+                "unknown address"
+            };
+            record_failure(app, user.map(|u| u.id), None, detail, locked).await?;
+            Err(Error::InvalidCredentials)
+        }
+    }
 }
 
-/// Checks the password of an account already identified (by its access token).
+/// Audits a wrong password, and the lock-out it may have started.
+async fn record_failure(
+    app: &App,
+    user_id: Option<String>,
+    sid: Option<String>,
+    detail: &'static str,
+    locked: bool,
+) -> Result<(), Error> {
+    let now_ms = app.now_ms();
+    app.write(move |_, w| {
+        let (user, sid) = (user_id.as_deref(), sid.as_deref());
+        let mut failed = rules::audit::event("login_failed", now_ms, user, sid);
+        failed.detail = Some(detail.to_owned());
+        w.audit(failed);
+        if locked {
+            let mut lock = rules::audit::event("login_locked", now_ms, user, sid);
+            lock.detail = Some("failed-login budget spent".to_owned());
+            w.audit(lock);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Checks the password of an account already identified (by its access token `sid`).
 pub(super) async fn confirm_password(
     app: &App,
-    user: &User,
+    (user, sid): (&User, &str),
     password: Password,
 ) -> Result<(), Error> {
     let _turn = app.limits.password_turn(&user.email).await;
@@ -49,7 +83,9 @@ pub(super) async fn confirm_password(
     {
         return Ok(());
     }
-    app.limits.login_failed(&user.email);
+    let locked = app.limits.login_failed(&user.email);
+    let (id, sid) = (Some(user.id.clone()), Some(sid.to_owned()));
+    record_failure(app, id, sid, "wrong current password", locked).await?;
     Err(Error::InvalidCredentials)
 }
 
@@ -71,6 +107,15 @@ pub async fn login(
         app.metrics.login("inactive");
         return Err(Error::AccountInactive);
     }
+    let tokens = open_session(app, &user, &ip.to_string()).await?;
+    app.metrics.login("success");
+    Ok((tokens, UserView::from(&user)))
+}
+
+/// Opens a session for `user` as it is now (a log-in, or an operator's `token issue`) and
+/// returns its first pair; `InvalidCredentials` if its password changed meanwhile or it was
+/// deactivated.
+pub async fn open_session(app: &App, user: &User, ip: &str) -> Result<TokenPair, Error> {
     let now = app.now();
     let sid = random::id();
     let session = Session {
@@ -78,7 +123,7 @@ pub async fn login(
         id: sid,
         user_id: user.id.clone(),
         created_at: now,
-        ip: ip.to_string(),
+        ip: ip.to_owned(),
         previous: None,
         revoked_at: None,
     };
@@ -92,6 +137,5 @@ pub async fn login(
     {
         return Err(Error::InvalidCredentials);
     }
-    app.metrics.login("success");
-    Ok((tokens, UserView::from(&user)))
+    Ok(tokens)
 }

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use email::{confirm_email_change, request_email_change};
-pub use login::login;
+pub use login::{login, open_session};
 pub use profile::{change_password, delete_account, update_nickname};
 pub use reset::{confirm_reset, request_reset};
 pub use session::{logout, me};

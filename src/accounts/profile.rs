@@ -32,14 +32,21 @@ pub async fn change_password(
     new: Password,
 ) -> Result<(), Error> {
     let user = current_user(app, who).await?;
-    confirm_password(app, &user, current).await?;
+    confirm_password(app, (&user, &who.claims.sid), current).await?;
     let hash = app.hasher.hash(new).await?;
     let (now, sid) = (app.now(), who.claims.sid.to_string());
     let checked = user.password_hash.clone();
     let changed = app
         .write(move |tx, w| {
             let account = (user.id.as_str(), checked.as_str());
-            rules::users::set_password(tx, w, account, &hash, Some(&sid), now)
+            let ended = rules::users::set_password(tx, w, account, &hash, Some(&sid), now)?;
+            if let Some(ended) = &ended {
+                let mut event =
+                    rules::audit::event("password_change", now * 1000, Some(&user.id), Some(&sid));
+                event.detail = Some(format!("{} other session(s) ended", ended.len()));
+                w.audit(event);
+            }
+            Ok(ended)
         })
         .await?;
     // `None`: the password changed (a reset, another change) since it was checked here.
@@ -56,11 +63,22 @@ pub async fn delete_account(
     password: Password,
 ) -> Result<(), Error> {
     let user = current_user(app, who).await?;
-    confirm_password(app, &user, password).await?;
-    let now = app.now();
+    confirm_password(app, (&user, &who.claims.sid), password).await?;
+    let (now, sid) = (app.now(), who.claims.sid.to_string());
     let checked = user.password_hash.clone();
     let deleted = app
-        .write(move |tx, w| rules::users::delete(tx, w, (&user.id, &checked), now))
+        .write(move |tx, w| {
+            let deleted = rules::users::delete(tx, w, (&user.id, &checked), now)?;
+            if deleted.is_some() {
+                w.audit(rules::audit::event(
+                    "delete",
+                    now * 1000,
+                    Some(&user.id),
+                    Some(&sid),
+                ));
+            }
+            Ok(deleted)
+        })
         .await?;
     // `None`: the password changed (or the account went) since it was checked here.
     let deleted = deleted.ok_or(Error::InvalidCredentials)?;

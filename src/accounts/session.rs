@@ -3,7 +3,7 @@
 use super::tokens::Authenticated;
 use super::{Error, UserView};
 use crate::app::App;
-use crate::rules::sessions;
+use crate::rules::{audit, sessions};
 
 /// Ends this session, or every session of the user when `all`.
 pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Error> {
@@ -11,11 +11,17 @@ pub async fn logout(app: &App, who: &Authenticated, all: bool) -> Result<(), Err
     let (sid, user) = (who.claims.sid.to_string(), who.claims.sub.to_string());
     let ended = app
         .write(move |tx, w| {
-            if all {
-                sessions::end_all(tx, w, &user, None, now)
+            let ended: Vec<_> = if all {
+                sessions::end_all(tx, w, &user, None, now)?
             } else {
-                sessions::end(tx, w, &sid, now).map(|e| e.into_iter().collect())
+                sessions::end(tx, w, &sid, now)?.into_iter().collect()
+            };
+            let mut event = audit::event("logout", now * 1000, Some(&user), Some(&sid));
+            if all {
+                event.detail = Some(format!("all sessions: {} ended", ended.len()));
             }
+            w.audit(event);
+            Ok(ended)
         })
         .await?;
     app.revoked.add(ended);

@@ -51,6 +51,7 @@ pub(super) async fn list(cx: &Context<'_>) -> Result<Reply, Error> {
     Ok(Reply {
         rows,
         message: None,
+        ..Reply::default()
     })
 }
 
@@ -73,12 +74,16 @@ pub(super) async fn rotate(cx: &Context<'_>, at_once: bool) -> Result<Reply, Err
     };
     let (fresh, _) = keys::generate(algorithm, cx.now, cx.now.saturating_add(lead))?;
     let kid = fresh.kid.clone();
-    cx.store
-        .write(move |tx, w| schedule::rotate(tx, w, &fresh))
+    let mut event = super::audit_event(cx, &super::Request::KeyRotate { now: at_once }, None, None);
+    event.detail = Some(format!("{algorithm} key {kid}"));
+    cx.app
+        .write(move |tx, w| {
+            schedule::rotate(tx, w, &fresh)?;
+            w.audit(event.clone());
+            Ok(())
+        })
         .await?;
-    if let Some(app) = cx.live {
-        app.keys.reload(cx.config, cx.store, cx.now).await?;
-    }
+    cx.app.keys.reload(cx.config, cx.store, cx.now).await?;
     let message = if lead == 0 {
         format!("new {algorithm} key {kid} signs from now on")
     } else {
@@ -91,6 +96,7 @@ pub(super) async fn rotate(cx: &Context<'_>, at_once: bool) -> Result<Reply, Err
     Ok(Reply {
         rows: Vec::new(),
         message: Some(message),
+        ..Reply::default()
     })
 }
 
@@ -136,5 +142,6 @@ pub(super) async fn export(cx: &Context<'_>, private: bool) -> Result<Reply, Err
     Ok(Reply {
         rows: vec![out],
         message: None,
+        ..Reply::default()
     })
 }

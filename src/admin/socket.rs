@@ -102,12 +102,7 @@ async fn answer(stream: UnixStream, app: &App) -> std::io::Result<()> {
             Err(e) => Err(Error::Usage(format!("not a request: {e}"))),
             Ok(request) => {
                 tracing::info!(op = request.name(), "admin request");
-                let cx = Context {
-                    config: &app.config,
-                    store: app.store.as_ref(),
-                    live: Some(app),
-                    now: app.now(),
-                };
+                let cx = Context::new(app, true);
                 execute(&cx, &request).await
             }
         },

@@ -1,10 +1,13 @@
-//! `user list | show | sessions | activate | deactivate` (SPEC §8).
+//! `user list | show | sessions | create | activate | deactivate | delete | set-password`
+//! (SPEC §8). Every change goes through the rules the HTTP flows use, ends sessions on the
+//! service at once, and is audited in its own transaction.
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Error, Reply, row};
+use super::{Context, Error, Hidden, Reply, Request, audit_event, row};
 use crate::accounts::rfc3339;
-use crate::rules;
+use crate::input::{Email, Nickname, Password};
+use crate::rules::{self, Conflict};
 use crate::store::{Changes, Session, Tx, User};
 
 /// Listing page size: a listing reads the table in pages, not in one transaction.
@@ -22,7 +25,7 @@ fn user_row(user: &User) -> Map<String, Value> {
 }
 
 /// The account named by its id, or by its address when the name has an `@`.
-async fn find(cx: &Context<'_>, name: &str) -> Result<User, Error> {
+pub(super) async fn find(cx: &Context<'_>, name: &str) -> Result<User, Error> {
     let found = if name.contains('@') {
         let email = crate::input::Email::parse(name).map_err(|e| {
             Error::Usage(format!("{name:?} is not an address latchkey accepts: {e}"))
@@ -48,6 +51,7 @@ pub(super) async fn list(cx: &Context<'_>) -> Result<Reply, Error> {
     Ok(Reply {
         rows,
         message: None,
+        ..Reply::default()
     })
 }
 
@@ -56,6 +60,7 @@ pub(super) async fn show(cx: &Context<'_>, name: &str) -> Result<Reply, Error> {
     Ok(Reply {
         rows: vec![user_row(&user)],
         message: None,
+        ..Reply::default()
     })
 }
 
@@ -86,6 +91,7 @@ pub(super) async fn sessions(cx: &Context<'_>, name: &str) -> Result<Reply, Erro
     Ok(Reply {
         rows,
         message: None,
+        ..Reply::default()
     })
 }
 
@@ -97,29 +103,34 @@ pub(super) async fn set_disabled(
 ) -> Result<Reply, Error> {
     let user = find(cx, name).await?;
     let (id, now) = (user.id.clone(), cx.now);
-    let work = move |tx: &mut dyn Tx, w: &mut Changes| {
-        let Some(mut user) = tx.user(&id)? else {
-            return Ok(None);
-        };
-        let ended = if disabled {
-            rules::sessions::end_all(tx, w, &id, None, now)?
-        } else {
-            Vec::new()
-        };
-        user.disabled = disabled;
-        w.put_user(user);
-        Ok(Some(ended))
+    let request = Request::UserDisabled {
+        user: name.to_owned(),
+        disabled,
     };
-    let ended = match cx.live {
-        Some(app) => app.write(work).await?,
-        None => cx.store.write(work).await?,
-    }
-    .ok_or_else(|| Error::Usage(format!("no account {name:?}")))?;
+    let event = audit_event(cx, &request, Some(&user.id), None);
+    let ended = cx
+        .app
+        .write(move |tx: &mut dyn Tx, w: &mut Changes| {
+            let Some(mut user) = tx.user(&id)? else {
+                return Ok(None);
+            };
+            let ended = if disabled {
+                rules::sessions::end_all(tx, w, &id, None, now)?
+            } else {
+                Vec::new()
+            };
+            user.disabled = disabled;
+            w.put_user(user);
+            let mut event = event.clone();
+            event.detail = Some(format!("{} session(s) ended", ended.len()));
+            w.audit(event);
+            Ok(Some(ended))
+        })
+        .await?
+        .ok_or_else(|| Error::Usage(format!("no account {name:?}")))?;
     let count = ended.len();
-    if let Some(app) = cx.live {
-        // Its tokens stop working on this server at once, not at their expiry.
-        app.revoked.add(ended);
-    }
+    // Its tokens stop working on the service at once, not at their expiry.
+    cx.app.revoked.add(ended);
     let message = if disabled {
         format!(
             "deactivated {} ({}); {count} session(s) ended; its log-ins now answer 403 account_inactive",
@@ -131,8 +142,229 @@ pub(super) async fn set_disabled(
             user.email, user.id
         )
     };
-    Ok(Reply {
+    Ok(message_only(message))
+}
+
+fn message_only(message: String) -> Reply {
+    Reply {
         rows: Vec::new(),
         message: Some(message),
+        ..Reply::default()
+    }
+}
+
+/// The password given, checked as a user's would be, or a generated one (which the reply
+/// shows, once).
+fn password_or_generated(given: Option<&Hidden>) -> Result<(Password, Option<String>), Error> {
+    if let Some(given) = given {
+        let password = Password::parse(given.0.trim_end_matches(['\r', '\n']))
+            .map_err(|e| Error::Usage(format!("the password {e}")))?;
+        return Ok((password, None));
+    }
+    let generated = crate::random::link_token()[..20].to_owned();
+    let password = Password::parse(&generated)
+        .map_err(|e| Error::Failed(format!("a generated password {e}")))?;
+    Ok((password, Some(generated)))
+}
+
+/// A nickname made from the address's local part, kept within the nickname rules.
+fn nickname_from(email: &Email, attempt: u32) -> String {
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    let base: String = local.chars().take(24).collect();
+    let base = if base.chars().count() < 2 {
+        format!("user-{base}")
+    } else {
+        base
+    };
+    if attempt == 0 {
+        base
+    } else {
+        format!("{base}-{attempt}")
+    }
+}
+
+pub(super) async fn create(
+    cx: &Context<'_>,
+    email: &str,
+    nickname: Option<&str>,
+    password: Option<&Hidden>,
+) -> Result<Reply, Error> {
+    let email = Email::parse(email)
+        .map_err(|e| Error::Usage(format!("{email:?} is not an address latchkey accepts: {e}")))?;
+    let chosen = nickname
+        .map(|n| Nickname::parse(n).map_err(|e| Error::Usage(format!("the nickname {e}"))))
+        .transpose()?;
+    let (password, generated) = password_or_generated(password)?;
+    let hash = cx
+        .app
+        .hasher
+        .hash(password)
+        .await
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    let request = Request::UserCreate {
+        email: email.as_str().to_owned(),
+        nickname: None,
+        password: None,
+    };
+    // A made-up nickname may collide: try a few suffixes, in the same transaction.
+    let made_up: Vec<String> = match &chosen {
+        Some(n) => vec![n.as_str().to_owned()],
+        None => (0..20).map(|i| nickname_from(&email, i)).collect(),
+    };
+    let user = User {
+        id: crate::random::id(),
+        email: email.as_str().to_owned(),
+        nickname: String::new(),
+        password_hash: hash,
+        is_active: true,
+        disabled: false,
+        created_at: cx.now,
+    };
+    let event = audit_event(cx, &request, Some(&user.id), None);
+    let record = user.clone();
+    let made = cx
+        .app
+        .write(move |tx, w| {
+            let mut last = Conflict::Nickname;
+            for nickname in &made_up {
+                let user = User {
+                    nickname: nickname.clone(),
+                    ..record.clone()
+                };
+                match rules::users::conflict(tx, &user)? {
+                    None => {
+                        w.put_user(user.clone());
+                        w.audit(event.clone());
+                        return Ok(Ok(user));
+                    }
+                    Some(conflict) => last = conflict,
+                }
+                if last == Conflict::Email {
+                    break;
+                }
+            }
+            Ok(Err(last))
+        })
+        .await?;
+    let user = match made {
+        Ok(user) => user,
+        Err(Conflict::Email) => {
+            return Err(Error::Usage(format!(
+                "{} already has an account",
+                email.as_str()
+            )));
+        }
+        Err(Conflict::Nickname) => {
+            return Err(Error::Usage(
+                "that nickname is taken; choose another with --nickname".into(),
+            ));
+        }
+    };
+    let shown_once = generated.is_some();
+    let mut out = user_row(&user);
+    if let Some(generated) = generated {
+        out.insert("password".into(), json!(generated));
+    }
+    Ok(Reply {
+        rows: vec![out],
+        message: Some(format!(
+            "created {} ({}), active{}",
+            user.email,
+            user.id,
+            if shown_once {
+                "; the generated password above is shown only this once"
+            } else {
+                ""
+            }
+        )),
+        ..Reply::default()
+    })
+}
+
+pub(super) async fn delete(cx: &Context<'_>, name: &str) -> Result<Reply, Error> {
+    let user = find(cx, name).await?;
+    let request = Request::UserDelete {
+        user: name.to_owned(),
+    };
+    let event = audit_event(cx, &request, Some(&user.id), None);
+    let (id, hash, now) = (user.id.clone(), user.password_hash.clone(), cx.now);
+    let deleted = cx
+        .app
+        .write(move |tx, w| {
+            let deleted = rules::users::delete(tx, w, (&id, &hash), now)?;
+            if let Some(deleted) = &deleted {
+                let mut event = event.clone();
+                event.detail = Some(format!("{} session(s) ended", deleted.ended.len()));
+                w.audit(event);
+            }
+            Ok(deleted)
+        })
+        .await?
+        .ok_or_else(|| Error::Failed(format!("{name:?} changed meanwhile; try again")))?;
+    let count = deleted.ended.len();
+    cx.app.revoked.add(deleted.ended);
+    for (purpose, email) in deleted.codes {
+        cx.app.codes.forget(purpose, &email);
+    }
+    Ok(message_only(format!(
+        "deleted {} ({}); {count} session(s) ended; the address may sign up again",
+        user.email, user.id
+    )))
+}
+
+pub(super) async fn set_password(
+    cx: &Context<'_>,
+    name: &str,
+    password: Option<&Hidden>,
+) -> Result<Reply, Error> {
+    let user = find(cx, name).await?;
+    let (password, generated) = password_or_generated(password)?;
+    let hash = cx
+        .app
+        .hasher
+        .hash(password)
+        .await
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    let request = Request::UserSetPassword {
+        user: name.to_owned(),
+        password: None,
+    };
+    let event = audit_event(cx, &request, Some(&user.id), None);
+    let (id, checked, now) = (user.id.clone(), user.password_hash.clone(), cx.now);
+    let ended = cx
+        .app
+        .write(move |tx, w| {
+            let ended = rules::users::set_password(tx, w, (&id, &checked), &hash, None, now)?;
+            if let Some(ended) = &ended {
+                let mut event = event.clone();
+                event.detail = Some(format!("{} session(s) ended", ended.len()));
+                w.audit(event);
+            }
+            Ok(ended)
+        })
+        .await?
+        .ok_or_else(|| Error::Failed(format!("{name:?} changed meanwhile; try again")))?;
+    let count = ended.len();
+    cx.app.revoked.add(ended);
+    let mut rows = Vec::new();
+    if let Some(generated) = &generated {
+        rows.push(row([
+            ("id", json!(user.id)),
+            ("password", json!(generated)),
+        ]));
+    }
+    Ok(Reply {
+        rows,
+        message: Some(format!(
+            "set a new password for {} ({}); {count} session(s) ended{}",
+            user.email,
+            user.id,
+            if generated.is_some() {
+                "; the generated password above is shown only this once"
+            } else {
+                ""
+            }
+        )),
+        ..Reply::default()
     })
 }

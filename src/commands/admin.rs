@@ -2,15 +2,13 @@
 //! server answers there, carried out on the database directly.
 
 use std::io::Write as _;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::Error;
 use crate::admin::{self, Context, Reply, Request, socket};
-use crate::app::DB_FILE;
+use crate::app::{App, DB_FILE};
 use crate::config::Config;
-use crate::store::{RedbStore, Store};
 
 /// How to print a reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +28,9 @@ pub(super) fn run(config: &Config, request: &Request, output: Output) -> Result<
         None => offline(config, request)?,
     };
     print(&reply, output);
+    if reply.failed {
+        return Err(admin::Error::Failed(format!("{} found problems", request.name())).into());
+    }
     Ok(())
 }
 
@@ -42,28 +43,24 @@ fn offline(config: &Config, request: &Request) -> Result<Reply, Error> {
         ))
         .into());
     }
-    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).map_err(|e| {
-        admin::Error::Failed(format!(
-            "{e} (if a server runs on this data dir, its admin socket {} should answer)",
-            socket::path(&config.data_dir).display()
-        ))
-    })?);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|source| Error::Io {
             what: "starting the runtime".into(),
             source,
         })?;
-    let now = crate::clock::Clock::System.now();
     let reply = runtime.block_on(async {
-        let cx = Context {
-            config,
-            store: store.as_ref(),
-            live: None,
-            now,
-        };
-        admin::execute(&cx, request).await
+        // The whole service on the database, without serving: every command takes the same
+        // paths as on a running server.
+        let app = App::build(config.clone()).await.map_err(|e| {
+            admin::Error::Failed(format!(
+                "{e} (if a server runs on this data dir, its admin socket {} should answer)",
+                socket::path(&config.data_dir).display()
+            ))
+        })?;
+        admin::execute(&Context::new(&app, false), request).await
     })?;
     Ok(reply)
 }

@@ -2,13 +2,11 @@
 
 mod admin;
 mod init;
+mod requests;
 mod serve;
 mod token;
 
-use admin::Output;
-
-use crate::admin::Request;
-use crate::cli::{Cli, Command, GlobalArgs, KeyCommand, UserCommand};
+use crate::cli::{Cli, Command, GlobalArgs, TokenCommand};
 use crate::config::{self, Config, Flags, LoadOptions};
 
 /// A subcommand that failed, with the exit code it should produce.
@@ -65,10 +63,6 @@ fn load(global: &GlobalArgs, listen: Option<String>) -> Result<Config, Error> {
     })?)
 }
 
-fn table_or_json(json: bool) -> Output {
-    if json { Output::Json } else { Output::Table }
-}
-
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -82,54 +76,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             println!("mail: {:?}", config.mail.transport);
             Ok(())
         }
-        Command::Token(command) => token::run(&command),
-        Command::Backup { file } => {
+        Command::Token(TokenCommand::Inspect { token }) => token::inspect(token.trim()),
+        command => {
             let config = load(&cli.global, None)?;
-            // The server runs elsewhere: it needs the path as this shell means it.
-            let to = std::path::absolute(&file).map_err(|source| Error::Io {
-                what: format!("resolving {}", file.display()),
-                source,
-            })?;
-            admin::run(&config, &Request::Backup { to }, Output::Table)
-        }
-        Command::User(command) => {
-            let config = load(&cli.global, None)?;
-            let (request, output) = match command {
-                UserCommand::List { json } => (Request::UserList, table_or_json(json)),
-                UserCommand::Show { user, json } => (
-                    Request::UserShow { user },
-                    if json { Output::Json } else { Output::Record },
-                ),
-                UserCommand::Sessions { user, json } => {
-                    (Request::UserSessions { user }, table_or_json(json))
-                }
-                UserCommand::Activate { user } => (
-                    Request::UserDisabled {
-                        user,
-                        disabled: false,
-                    },
-                    Output::Table,
-                ),
-                UserCommand::Deactivate { user } => (
-                    Request::UserDisabled {
-                        user,
-                        disabled: true,
-                    },
-                    Output::Table,
-                ),
-            };
-            admin::run(&config, &request, output)
-        }
-        Command::Key(command) => {
-            let config = load(&cli.global, None)?;
-            let (request, output) = match command {
-                KeyCommand::List { json } => (Request::KeyList, table_or_json(json)),
-                KeyCommand::Rotate { now } => (Request::KeyRotate { now }, Output::Table),
-                KeyCommand::Export { private, json } => (
-                    Request::KeyExport { private },
-                    if json { Output::Json } else { Output::Record },
-                ),
-            };
+            let (request, output) = requests::of(command)?;
             admin::run(&config, &request, output)
         }
     }

@@ -1,20 +1,14 @@
-//! `latchkey token ...`: looking at tokens from the command line.
+//! `latchkey token inspect`: looking at a token without a key or a database (`token issue` and
+//! `verify` are administrative commands).
 
 use std::io::Write as _;
 
-use crate::cli::TokenCommand;
 use crate::jwt;
 
 use super::Error;
 
-/// Runs a `token` subcommand.
-pub(super) fn run(command: &TokenCommand) -> Result<(), Error> {
-    match command {
-        TokenCommand::Inspect { token } => inspect(token.trim()),
-    }
-}
-
-fn inspect(token: &str) -> Result<(), Error> {
+/// Prints what `token` claims, unverified.
+pub(super) fn inspect(token: &str) -> Result<(), Error> {
     let seen = jwt::inspect(token)?;
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let mut out = std::io::stdout().lock();

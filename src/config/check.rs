@@ -94,6 +94,7 @@ impl<'a> Checker<'a> {
             max_attempts: self.int("codes.max_attempts", raw.codes.max_attempts, 1, 1000),
             resend_interval: self.duration("codes.resend_interval", &raw.codes.resend_interval),
         };
+        let audit_retention = self.positive_duration("audit.retention", &raw.audit.retention);
         let p = &raw.passwords;
         let passwords = Passwords {
             memory_kib: self.int(
@@ -163,6 +164,7 @@ impl<'a> Checker<'a> {
             mail,
             verified_redirect,
             log,
+            audit_retention,
         })
     }
 

@@ -44,6 +44,25 @@ pub struct FileConfig {
     pub links: LinksFile,
     /// `[log]`
     pub log: LogFile,
+    /// `[audit]`
+    pub audit: AuditFile,
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditFile {
+    /// How long audit entries are kept; older ones are dropped from the front, the chain
+    /// keeping an anchor. Default: 90 days.
+    pub retention: DurationText,
+}
+
+impl Default for AuditFile {
+    fn default() -> Self {
+        Self {
+            retention: "90d".into(),
+        }
+    }
 }
 
 /// `[server]`

@@ -19,7 +19,7 @@ use ipnet::IpNet;
 
 pub use file::{DurationText, FileConfig};
 pub use sources::{ENV_PREFIX, Flags, Origin, Origins};
-pub use values::{Rate, encode_secret};
+pub use values::{Rate, duration, encode_secret};
 
 use crate::jwt::Algorithm;
 use crate::secret::Secret;
@@ -144,6 +144,8 @@ pub struct Config {
     pub verified_redirect: Option<String>,
     /// `[log]`
     pub log: Log,
+    /// `audit.retention`: how long audit entries are kept.
+    pub audit_retention: Duration,
 }
 
 /// `[server]`, typed.

@@ -294,8 +294,8 @@ pub async fn handle(app: &App, req: http::Request<Incoming>, peer: SocketAddr) -
     let label = found.map_or("unknown", |f| f.path);
     let mut response = match found {
         Some(found) => {
-            dispatch(app, req, found, client)
-                .instrument(span.clone())
+            crate::audit::Origin::request(client, &id)
+                .scope(dispatch(app, req, found, client).instrument(span.clone()))
                 .await
         }
         None => Err(ApiError::not_found()),

@@ -105,6 +105,12 @@ impl Outbox {
         self.transport.describe()
     }
 
+    /// The transport this worker sends through (for `doctor --send-to`).
+    #[must_use]
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// Tells the worker that a mail was just queued.
     pub fn wake(&self) {
         self.wake.notify_one();

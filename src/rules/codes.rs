@@ -3,7 +3,7 @@
 
 use subtle::ConstantTimeEq as _;
 
-use super::{Conflict, TooSoon, secs, sessions};
+use super::{Conflict, TooSoon, audit, secs, sessions};
 use crate::store::{Changes, Error, NewMail, PendingCode, Purpose, Revocation, Tx, User};
 
 /// Which pending code a guess is for.
@@ -178,6 +178,14 @@ pub fn redeem(
     if !right {
         code.attempts += 1;
         let attempts = code.attempts;
+        if attempts >= rules.max_attempts {
+            let mut locked = audit::event("code_locked", now_ms, Some(&code.user_id), None);
+            locked.detail = Some(format!(
+                "{} code voided after {attempts} wrong attempts",
+                code.purpose.as_str()
+            ));
+            w.audit(locked);
+        }
         w.put_code(code);
         return Ok(Redeemed::Wrong { attempts });
     }
@@ -217,6 +225,16 @@ fn apply(
         }
     }
     w.put_user(user.clone());
+    let name = match effect {
+        Effect::Activate => "verify",
+        Effect::ResetPassword { .. } => "password_reset",
+        Effect::ChangeEmail => "email_change",
+    };
+    let mut done = audit::event(name, now.saturating_mul(1000), Some(&user.id), None);
+    if !ended.is_empty() {
+        done.detail = Some(format!("{} session(s) ended", ended.len()));
+    }
+    w.audit(done);
     Ok(Redeemed::Accepted { user, ended })
 }
 

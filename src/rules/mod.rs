@@ -5,6 +5,7 @@
 //! depends on there being one writer: every decision rests on records read in the same
 //! transaction.
 //!
+//! - `audit`: sealing security events into the hash-chained audit log, checking it, trimming it
 //! - `codes`: sending codes (the resend gate), checking them (attempts, expiry), their effects
 //! - `sessions`: opening sessions, refresh rotation (current, grace, reuse), ending them
 //! - `users`: sign-up, nickname and password changes, deletion with its cascade
@@ -12,6 +13,7 @@
 //! - `outbox`: claiming due mail, and what a delivery attempt leaves behind
 //! - `sweep`: forgetting what has expired, in small batches
 
+pub mod audit;
 pub mod codes;
 pub mod keys;
 pub mod outbox;

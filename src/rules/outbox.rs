@@ -87,6 +87,19 @@ pub fn failed(
     Ok(after)
 }
 
+/// Puts a parked mail back in the queue, due at once, with a fresh day of tries; `false` if
+/// it is not parked (gone, or queued already).
+pub fn retry(tx: &mut dyn Tx, w: &mut Changes, id: u64, now_ms: u64) -> Result<bool, Error> {
+    let Some(mut mail) = tx.mail(id)?.filter(|m| m.state == MailState::Parked) else {
+        return Ok(false);
+    };
+    mail.state = MailState::Queued;
+    mail.next_attempt_ms = now_ms;
+    mail.queued_at = now_ms / 1000;
+    w.put_mail(mail);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Sessions (SPEC §5): opening one after a checked password, refresh rotation with the grace
 //! window and reuse detection, and ending sessions.
 
-use super::secs;
+use super::{audit, secs};
 use crate::store::{
     Changes, Error, NewMail, Predecessor, RefreshState, Revocation, Session, Tx, User,
 };
@@ -76,6 +76,12 @@ pub fn open(
         return Ok(false);
     }
     w.put_session(session.clone());
+    w.audit(audit::event(
+        "login",
+        session.created_at.saturating_mul(1000),
+        Some(&session.user_id),
+        Some(&session.id),
+    ));
     Ok(true)
 }
 
@@ -109,6 +115,12 @@ pub fn rotate(
         Standing::Stale => {
             let ended = end_one(w, session, secs(now_ms));
             w.enqueue(warning(&user), now_ms);
+            w.audit(audit::event(
+                "refresh_reuse",
+                now_ms,
+                Some(&user.id),
+                Some(sid),
+            ));
             Ok(Rotation::Reused { user, ended })
         }
     }

@@ -1,11 +1,13 @@
 //! Forgetting what has expired: codes past their lifetime, send records older than the
-//! resend interval, and sessions whose refresh token has expired (ended or not: no token of
-//! theirs can be live any more, so the revoked set has no use for them either).
+//! resend interval, sessions whose refresh token has expired (ended or not: no token of
+//! theirs can be live any more, so the revoked set has no use for them either), and audit
+//! entries past their retention (the chain keeps an anchor).
 //!
 //! One call handles at most `limit` records of each kind, found through the backends'
 //! expiry-ordered indexes, so a sweep never holds the write path for long; the caller repeats
 //! until a call comes back short.
 
+use super::audit;
 use crate::store::{Changes, Error, Tx};
 
 /// Records one sweep step deals with at most, of each kind.
@@ -20,22 +22,25 @@ pub struct Purged {
     pub sessions: usize,
     /// Send records past the resend interval.
     pub sends: usize,
+    /// Audit entries past their retention.
+    pub audit: usize,
 }
 
 impl Purged {
     /// Whether a kind filled its batch, so there may be more to do.
     #[must_use]
     pub fn more(&self, limit: usize) -> bool {
-        self.codes >= limit || self.sessions >= limit || self.sends >= limit
+        self.codes >= limit || self.sessions >= limit || self.sends >= limit || self.audit >= limit
     }
 }
 
-/// Deletes up to `limit` expired records of each kind, as of `now` (Unix seconds).
+/// Deletes up to `limit` expired records of each kind, as of `now` (Unix seconds); send
+/// records last `resend_interval` and audit entries `audit_retention` (seconds).
 pub fn step(
     tx: &mut dyn Tx,
     w: &mut Changes,
     now: u64,
-    resend_interval: u64,
+    (resend_interval, audit_retention): (u64, u64),
     limit: usize,
 ) -> Result<Purged, Error> {
     let codes = tx.expired_codes(now, limit)?;
@@ -54,9 +59,12 @@ pub fn step(
     for (purpose, email) in &sends {
         w.delete_send(*purpose, email);
     }
+    let before_ms = now.saturating_sub(audit_retention).saturating_mul(1000);
+    let audit = audit::trim(tx, w, before_ms, limit)?;
     Ok(Purged {
         codes: codes.len(),
         sessions: sessions.len(),
         sends: sends.len(),
+        audit,
     })
 }

@@ -1,7 +1,7 @@
 //! Accounts: sign-up's insert with its first code and mail, nickname and password changes,
 //! and deletion with everything that hangs off an account.
 
-use super::{Conflict, codes, sessions};
+use super::{Conflict, audit, codes, sessions};
 use crate::input::nickname_key;
 use crate::store::{Changes, Error, NewMail, PendingCode, Purpose, Revocation, Tx, User};
 
@@ -41,6 +41,7 @@ pub fn create(
     }
     w.put_user(user.clone());
     codes::put(w, code, std::slice::from_ref(mail), now_ms);
+    w.audit(audit::event("signup", now_ms, Some(&user.id), None));
     Ok(Ok(()))
 }
 

@@ -1,7 +1,10 @@
 //! [`Changes`]: the writes a transaction decided on, as plain data. The rules fill it; the
 //! backend applies it as a whole or not at all, keeping its own indexes in step.
 
-use super::model::{NewMail, OutboxMail, PendingCode, Purpose, Session, StoredKey, User};
+use super::model::{
+    AuditAnchor, AuditEntry, AuditEvent, NewMail, OutboxMail, PendingCode, Purpose, Session,
+    StoredKey, User,
+};
 
 /// One write. Each names a whole record, so a backend can apply it without knowing why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,12 +34,17 @@ pub enum Op {
     DeleteMail(u64),
     /// Inserts or replaces a signing key.
     PutKey(StoredKey),
+    /// Appends a sealed audit entry (its `seq` follows the last one).
+    AppendAudit(AuditEntry),
+    /// Drops audit entries up to and including `anchor.seq`, and keeps the anchor.
+    TrimAudit(AuditAnchor),
 }
 
 /// The writes of one transaction, in the order they were decided.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Changes {
     ops: Vec<Op>,
+    audit: Vec<AuditEvent>,
 }
 
 impl Changes {
@@ -55,7 +63,17 @@ impl Changes {
     /// Whether nothing was written.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.audit.is_empty()
+    }
+
+    /// Records a security event, to be sealed into the audit chain in this same transaction.
+    pub fn audit(&mut self, event: AuditEvent) {
+        self.audit.push(event);
+    }
+
+    /// Takes out the events not yet sealed.
+    pub fn take_audit(&mut self) -> Vec<AuditEvent> {
+        std::mem::take(&mut self.audit)
     }
 
     /// Adds a write.
@@ -121,5 +139,15 @@ impl Changes {
     /// [`Op::PutKey`].
     pub fn put_key(&mut self, key: StoredKey) {
         self.push(Op::PutKey(key));
+    }
+
+    /// [`Op::AppendAudit`].
+    pub fn append_audit(&mut self, entry: AuditEntry) {
+        self.push(Op::AppendAudit(entry));
+    }
+
+    /// [`Op::TrimAudit`].
+    pub fn trim_audit(&mut self, anchor: AuditAnchor) {
+        self.push(Op::TrimAudit(anchor));
     }
 }

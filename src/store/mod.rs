@@ -46,8 +46,8 @@ use std::any::Any;
 pub use changes::{Changes, Op};
 pub use error::Error;
 pub use model::{
-    MailState, NewMail, OutboxMail, PendingCode, Predecessor, Purpose, RefreshState, Revocation,
-    Session, StoredKey, User,
+    AuditAnchor, AuditEntry, AuditEvent, MailState, NewMail, OutboxMail, PendingCode, Predecessor,
+    Purpose, RefreshState, Revocation, Session, StoredKey, User,
 };
 pub use redb::{RedbStore, SCHEMA_VERSION};
 
@@ -84,6 +84,11 @@ pub trait Tx {
     fn expired_sessions(&mut self, now: u64, limit: usize) -> Result<Vec<Session>, Error>;
     /// Send records made at or before `at`, oldest first, at most `limit`.
     fn sends_until(&mut self, at: u64, limit: usize) -> Result<Vec<(Purpose, String)>, Error>;
+    /// The last audit entry's position and hash, or the anchor when none is kept. Every work
+    /// that appends reads it, so audited works are ordered one after another.
+    fn audit_head(&mut self) -> Result<AuditAnchor, Error>;
+    /// The oldest kept audit entries, at most `limit`.
+    fn audit_front(&mut self, limit: usize) -> Result<Vec<AuditEntry>, Error>;
 }
 
 /// A write transaction's work, type-erased for the backend: reads through [`Tx`], decides,
@@ -124,6 +129,12 @@ pub trait Store: Send + Sync + 'static {
     async fn next_mail_due(&self) -> Result<Option<u64>, Error>;
     /// Queued (not parked) mails.
     async fn outbox_depth(&self) -> Result<u64, Error>;
+    /// Outbox entries in id order, after `after` (exclusive), at most `limit`.
+    async fn mails(&self, after: u64, limit: usize) -> Result<Vec<OutboxMail>, Error>;
+    /// Audit entries in order, after position `after` (exclusive), at most `limit`.
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, Error>;
+    /// Where the kept audit log starts.
+    async fn audit_anchor(&self) -> Result<AuditAnchor, Error>;
     /// Writes a consistent copy of everything, as of one moment, to the new file `to` while
     /// serving; returns the records copied. Backends without a file of their own refuse.
     async fn backup(&self, to: &std::path::Path) -> Result<u64, Error>;
@@ -135,7 +146,8 @@ pub trait Store: Send + Sync + 'static {
 
 impl dyn Store {
     /// Runs `work` in a write transaction under the contract above and returns its answer once
-    /// its changes are durable.
+    /// its changes are durable. The audit events it records are sealed into the chain in the
+    /// same transaction, stamped with the [`Origin`](crate::audit::Origin) of the caller.
     ///
     /// # Panics
     /// Only if a backend hands back another work's answer, which the contract rules out.
@@ -144,8 +156,11 @@ impl dyn Store {
         R: Send + 'static,
         F: FnMut(&mut dyn Tx, &mut Changes) -> Result<R, Error> + Send + 'static,
     {
+        let origin = crate::audit::Origin::current();
         let boxed: Box<Work> = Box::new(move |tx, changes| {
-            work(tx, changes).map(|r| Box::new(r) as Box<dyn Any + Send>)
+            let answer = work(tx, changes)?;
+            crate::rules::audit::seal(tx, changes, &origin)?;
+            Ok(Box::new(answer) as Box<dyn Any + Send>)
         });
         let answer = self.write_boxed(boxed).await?;
         Ok(*answer

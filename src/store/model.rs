@@ -218,3 +218,47 @@ impl std::fmt::Debug for StoredKey {
             .finish_non_exhaustive()
     }
 }
+
+/// One security event, as the rules record it; the chain fields are added when it is sealed
+/// into an [`AuditEntry`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// What happened: `signup`, `login`, `login_failed`, `admin.user_deactivate`, ...
+    pub event: String,
+    /// Who did it: `user` (a request), `cli` (an operator), `system` (the service itself).
+    pub actor: String,
+    /// The account concerned, if known.
+    pub user_id: Option<String>,
+    /// The session concerned, if any.
+    pub session_id: Option<String>,
+    /// The client's address, for events a request caused.
+    pub ip: Option<String>,
+    /// The request's `X-Request-Id`, for events a request caused.
+    pub request_id: Option<String>,
+    /// A short, secret-free remark (`unknown address`, `3 sessions ended`).
+    pub detail: Option<String>,
+}
+
+/// An audit log entry: an event with its place in the hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log, from 1, without gaps.
+    pub seq: u64,
+    /// The event.
+    pub event: AuditEvent,
+    /// SHA-256 of the previous entry (its `hash`), or the anchor's for the first kept entry.
+    pub prev: [u8; 32],
+    /// SHA-256 over `seq`, `event` and `prev` (see `rules::audit::digest`).
+    pub hash: [u8; 32],
+}
+
+/// Where the kept part of the audit log starts: the last entry retention dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchor {
+    /// Its position (0 while nothing was dropped).
+    pub seq: u64,
+    /// Its hash (zeros while nothing was dropped).
+    pub hash: [u8; 32],
+}

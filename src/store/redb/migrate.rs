@@ -19,7 +19,9 @@ use crate::store::{
 /// Runs every step from `found` up.
 pub(super) fn from(txn: &WriteTransaction, found: u64) -> Result<(), Error> {
     match found {
+        // Version 3 adds the audit table, which opening creates empty: nothing to convert.
         1 => v1_to_v2(txn),
+        2 => Ok(()),
         _ => Err(Error::corrupt(
             "meta",
             "schema_version",

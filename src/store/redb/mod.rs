@@ -33,11 +33,14 @@ pub use tables::SCHEMA_VERSION;
 
 use self::codec::decode;
 use self::commit::{Job, Opener, Shared};
-use self::tables::{CODES, EMAILS, KEYS, META, OUTBOX_DUE, REVOKED, SESSIONS, USERS};
+use self::tables::{
+    AUDIT, CODES, EMAILS, KEYS, META, OUTBOX, OUTBOX_DUE, REVOKED, SESSIONS, USERS,
+};
 use self::tx::record;
 use crate::clock::Clock;
 use crate::store::{
-    CommitStats, Error, PendingCode, Revocation, Session, Store, StoredKey, User, Work,
+    AuditAnchor, AuditEntry, CommitStats, Error, OutboxMail, PendingCode, Revocation, Session,
+    Store, StoredKey, User, Work,
 };
 
 /// The embedded backend: one redb file.
@@ -171,6 +174,37 @@ impl Store for RedbStore {
             Ok(users)
         })
         .await
+    }
+
+    async fn mails(&self, after: u64, limit: usize) -> Result<Vec<OutboxMail>, Error> {
+        self.read(move |txn| {
+            let table = txn.open_table(OUTBOX)?;
+            let mut mails = Vec::new();
+            for row in table.range((after.saturating_add(1))..)?.take(limit) {
+                let (id, value) = row?;
+                mails.push(decode("outbox", id.value(), value.value())?);
+            }
+            Ok(mails)
+        })
+        .await
+    }
+
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, Error> {
+        self.read(move |txn| {
+            let table = txn.open_table(AUDIT)?;
+            let mut entries = Vec::new();
+            for row in table.range((after.saturating_add(1))..)?.take(limit) {
+                let (seq, value) = row?;
+                entries.push(decode("audit", seq.value(), value.value())?);
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn audit_anchor(&self) -> Result<AuditAnchor, Error> {
+        self.read(|txn| tx::audit_anchor(&txn.open_table(META)?))
+            .await
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, Error> {

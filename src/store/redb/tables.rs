@@ -9,10 +9,11 @@ use redb::{MultimapTableDefinition, TableDefinition};
 
 /// Version of the layout below. Bump it, and add a step to `migrate`, whenever a table or a
 /// record changes shape.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// `schema_version` (u64, big-endian), `code_key` (32 bytes), `outbox_seq` (u64, big-endian),
-/// `probe` (the write the backend makes to learn whether writes work again).
+/// `probe` (the write the backend makes to learn whether writes work again), `audit_anchor`
+/// (an `AuditAnchor`: where the kept audit log starts).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// User id → `User`.
 pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
@@ -50,6 +51,8 @@ pub const OUTBOX_BY_USER: MultimapTableDefinition<&str, u64> =
     MultimapTableDefinition::new("outbox_by_user");
 /// Key id → `StoredKey`.
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+/// Audit sequence number → `AuditEntry`.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// The key of a code, a send record and a link target.
 pub fn code_key(purpose: crate::store::Purpose, email: &str) -> String {

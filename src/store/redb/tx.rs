@@ -12,14 +12,14 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{decode, decode_u64, encode};
 use super::tables::{
-    CODES, CODES_BY_EXPIRY, EMAILS, KEYS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_BY_USER,
+    AUDIT, CODES, CODES_BY_EXPIRY, EMAILS, KEYS, LINKS, META, NICKNAMES, OUTBOX, OUTBOX_BY_USER,
     OUTBOX_DUE, REVOKED, SENDS, SENDS_BY_TIME, SESSIONS, SESSIONS_BY_EXPIRY, USER_SESSIONS, USERS,
     code_key, split_code_key,
 };
 use crate::input::nickname_key;
 use crate::store::{
-    Changes, Error, MailState, NewMail, Op, OutboxMail, PendingCode, Purpose, Session, StoredKey,
-    Tx, User,
+    AuditAnchor, AuditEntry, Changes, Error, MailState, NewMail, Op, OutboxMail, PendingCode,
+    Purpose, Session, StoredKey, Tx, User,
 };
 
 type Bytes = &'static [u8];
@@ -44,6 +44,7 @@ pub(super) struct Tables<'t> {
     pub outbox_due: Table<'t, (u64, u64), ()>,
     pub outbox_by_user: MultimapTable<'t, Str, u64>,
     pub keys: Table<'t, Str, Bytes>,
+    pub audit: Table<'t, u64, Bytes>,
 }
 
 impl<'t> Tables<'t> {
@@ -67,6 +68,7 @@ impl<'t> Tables<'t> {
             outbox_due: txn.open_table(OUTBOX_DUE)?,
             outbox_by_user: txn.open_multimap_table(OUTBOX_BY_USER)?,
             keys: txn.open_table(KEYS)?,
+            audit: txn.open_table(AUDIT)?,
         })
     }
 }
@@ -239,6 +241,28 @@ impl Tx for RedbTx<'_, '_> {
         }
         Ok(sends)
     }
+
+    fn audit_head(&mut self) -> Result<AuditAnchor, Error> {
+        match self.tables.audit.last()? {
+            Some((seq, value)) => {
+                let entry: AuditEntry = decode("audit", seq.value(), value.value())?;
+                Ok(AuditAnchor {
+                    seq: entry.seq,
+                    hash: entry.hash,
+                })
+            }
+            None => audit_anchor(&self.tables.meta),
+        }
+    }
+
+    fn audit_front(&mut self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
+        let mut entries = Vec::new();
+        for row in self.tables.audit.iter()?.take(limit) {
+            let (seq, value) = row?;
+            entries.push(decode("audit", seq.value(), value.value())?);
+        }
+        Ok(entries)
+    }
 }
 
 /// Refuses changes that would break a uniqueness the rules should have checked, before
@@ -277,6 +301,10 @@ pub(super) fn apply(tables: &mut Tables<'_>, changes: Changes, now_ms: u64) -> R
             Op::PutMail(mail) => put_mail(tables, &mail)?,
             Op::DeleteMail(id) => delete_mail(tables, id)?,
             Op::PutKey(key) => put_key(tables, &key)?,
+            Op::AppendAudit(entry) => {
+                tables.audit.insert(entry.seq, encode(&entry).as_slice())?;
+            }
+            Op::TrimAudit(anchor) => trim_audit(tables, anchor)?,
         }
     }
     Ok(())
@@ -463,4 +491,17 @@ fn delete_mail(t: &mut Tables<'_>, id: u64) -> Result<(), Error> {
 fn put_key(t: &mut Tables<'_>, key: &StoredKey) -> Result<(), Error> {
     t.keys.insert(key.kid.as_str(), encode(key).as_slice())?;
     Ok(())
+}
+
+fn trim_audit(t: &mut Tables<'_>, anchor: AuditAnchor) -> Result<(), Error> {
+    t.audit.retain_in(..=anchor.seq, |_, _| false)?;
+    t.meta.insert("audit_anchor", encode(&anchor).as_slice())?;
+    Ok(())
+}
+
+/// The stored audit anchor (the default while retention has dropped nothing).
+pub(super) fn audit_anchor(
+    meta: &impl redb::ReadableTable<Str, Bytes>,
+) -> Result<AuditAnchor, Error> {
+    Ok(record(meta, "meta", "audit_anchor")?.unwrap_or_default())
 }

@@ -3,6 +3,7 @@
 //! [`Fixture`]; [`cases!`] instantiates every case for every backend, so a new backend gets the
 //! whole suite by adding one line there.
 
+mod audit;
 mod batch;
 mod codes;
 mod outbox;
@@ -192,4 +193,7 @@ cases!(
     sweep::a_big_backlog_is_swept_in_bounded_steps,
     batch::a_failing_work_leaves_no_trace_and_fails_nothing_else,
     batch::everything_survives_a_reopen,
+    audit::parallel_audited_writes_form_one_unbroken_chain,
+    audit::a_failing_work_leaves_no_audit_entry,
+    audit::retention_trims_the_front_and_keeps_an_anchor,
 );
