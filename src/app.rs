@@ -189,10 +189,13 @@ impl App {
 /// The start-up steps that block: creating the data directory, opening the database, the
 /// hashing threads' first hash, the mail spool directory.
 fn open_blocking(config: &Config) -> Result<(Arc<dyn Store>, Hasher, Transport), StartError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
+    // Owner-only from the start: the database holds password hashes and signing keys.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&config.data_dir)
+        .map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
     let store: Arc<dyn Store> = Arc::new(RedbStore::open(&config.data_dir.join(DB_FILE))?);
     let cpu_count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let hasher = Hasher::build(&config.passwords, cpu_count)?;

@@ -186,6 +186,9 @@ pub enum UserCommand {
         /// Read the password from standard input (one line).
         #[arg(long)]
         password_stdin: bool,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -102,8 +102,8 @@ pub(super) async fn verify(cx: &Context<'_>) -> Result<Reply, Error> {
             rows: Vec::new(),
             message: Some(format!(
                 "ok: {checked} entries intact, from anchor {} to entry {}; head hash {} \
-                 (keep it elsewhere: an entry changed before it can then be detected even if \
-                 the whole log was rewritten)",
+                 (note it somewhere else: if a later verify's chain does not pass through it, \
+                 the log was rewritten as a whole)",
                 anchor.seq,
                 head.seq,
                 hex(&head.hash)

@@ -36,7 +36,9 @@ pub(super) fn run(config: &Config, request: &Request, output: Output) -> Result<
 
 fn offline(config: &Config, request: &Request) -> Result<Reply, Error> {
     let file = config.data_dir.join(DB_FILE);
-    if !file.exists() {
+    // Only `user create` may make the database (an account before the first start); anything
+    // else on a missing database is more likely a wrong --data-dir.
+    if !file.exists() && !matches!(request, Request::UserCreate { .. }) {
         return Err(admin::Error::Usage(format!(
             "no database at {} (is --data-dir right? `latchkey serve` creates it)",
             file.display()

@@ -118,12 +118,13 @@ fn user(command: UserCommand) -> Result<(Request, Output), Error> {
         UserCommand::SetPassword {
             user,
             password_stdin,
+            json,
         } => (
             Request::UserSetPassword {
                 user,
                 password: password_from_stdin(password_stdin)?,
             },
-            Output::Record,
+            record_or_json(json),
         ),
     })
 }

@@ -158,6 +158,12 @@ impl TestServer {
 
     /// Runs `latchkey --config config.toml ARGS` beside the server, as an operator would.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_with_input(args, "")
+    }
+
+    /// [`TestServer::cli`] with `input` on its standard input.
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write as _;
         let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
         command
             .args(["--config", "config.toml"])
@@ -168,7 +174,15 @@ impl TestServer {
                 command.env_remove(name);
             }
         }
-        command.output().expect("the latchkey binary runs")
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the latchkey binary runs");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
     }
 
     /// The server's data directory.

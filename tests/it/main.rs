@@ -6,6 +6,7 @@ mod harness;
 mod smtp;
 
 mod abuse;
+mod admin_cli;
 mod backup;
 mod cli;
 mod codes;

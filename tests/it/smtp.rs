@@ -136,7 +136,7 @@ impl Smtp {
                     count: deferred.clone(),
                 };
                 thread::spawn(move || {
-                    let _ = session(stream, &inbox, reject.load(Ordering::SeqCst), &transient);
+                    let _ = session(stream, &inbox, &reject, &transient);
                 });
             }
         });
@@ -223,7 +223,7 @@ struct Transient {
 fn session(
     stream: TcpStream,
     inbox: &Inbox,
-    reject: u16,
+    reject: &AtomicU16,
     transient: &Transient,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -246,6 +246,8 @@ fn session(
             recipients.clear();
             out.write_all(b"250 ok\r\n")?;
         } else if command.starts_with("RCPT TO") {
+            // Read at each recipient: the sender reuses connections across mails.
+            let reject = reject.load(Ordering::SeqCst);
             if reject >= 500 {
                 out.write_all(format!("{reject} 5.1.1 no such mailbox\r\n").as_bytes())?;
                 continue;
