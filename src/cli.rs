@@ -103,6 +103,15 @@ pub enum MailCommand {
         #[arg(long)]
         parked: bool,
     },
+    /// Remove parked mail for good (its body holds a code or a link until then).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "parked"])))]
+    Drop {
+        /// One mail, by the id `mail list` shows.
+        id: Option<u64>,
+        /// Every parked mail.
+        #[arg(long)]
+        parked: bool,
+    },
 }
 
 /// `latchkey audit ...`

@@ -84,7 +84,6 @@ fn data_dir(cx: &Context<'_>, report: &mut Report) {
         }
     };
     let mode = meta.permissions().mode() & 0o777;
-    // SAFETY-free: geteuid has no preconditions; read through the metadata of a file we make.
     let probe = dir.join(".doctor-probe");
     let writable = std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe));
     let mine =

@@ -108,6 +108,11 @@ pub enum Request {
         /// One mail, or every parked one when absent.
         id: Option<u64>,
     },
+    /// `mail drop ID | --parked`
+    MailDrop {
+        /// One mail, or every parked one when absent.
+        id: Option<u64>,
+    },
     /// `audit list [--user ID] [--since SECONDS]`
     AuditList {
         /// One account's entries only.
@@ -163,6 +168,7 @@ impl Request {
             Self::TokenVerify { .. } => "token verify",
             Self::MailList { .. } => "mail list",
             Self::MailRetry { .. } => "mail retry",
+            Self::MailDrop { .. } => "mail drop",
             Self::AuditList { .. } => "audit list",
             Self::AuditVerify => "audit verify",
             Self::Doctor { .. } => "doctor",
@@ -185,6 +191,7 @@ impl Request {
             Self::UserSetPassword { .. } => "admin.user_set_password",
             Self::TokenIssue { .. } => "admin.token_issue",
             Self::MailRetry { .. } => "admin.mail_retry",
+            Self::MailDrop { .. } => "admin.mail_drop",
             _ => return None,
         })
     }
@@ -323,6 +330,7 @@ async fn dispatch(cx: &Context<'_>, request: &Request) -> Result<Reply, Error> {
         Request::TokenVerify { token } => tokens::verify(cx, &token.0).await,
         Request::MailList { parked } => mail::list(cx, *parked).await,
         Request::MailRetry { id } => mail::retry(cx, *id).await,
+        Request::MailDrop { id } => mail::drop(cx, *id).await,
         Request::AuditList { user, since } => audit::list(cx, user.as_deref(), *since).await,
         Request::AuditVerify => audit::verify(cx).await,
         Request::Doctor { send_to } => doctor::run(cx, send_to.as_deref()).await,

@@ -117,7 +117,17 @@ async fn answer(stream: UnixStream, app: &App) -> std::io::Result<()> {
 /// answers there (there is no socket, or it is stale): the caller then opens the database.
 #[must_use]
 pub fn call(data_dir: &Path, request: &Request) -> Option<Result<Reply, Error>> {
-    let mut stream = std::os::unix::net::UnixStream::connect(path(data_dir)).ok()?;
+    let socket = path(data_dir);
+    let mut stream = match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(stream) => stream,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Some(Err(Error::Failed(format!(
+                "{} refuses this user ({e}): run the command as the user the server runs as",
+                socket.display()
+            ))));
+        }
+        Err(_) => return None,
+    };
     let failed = |e: &dyn std::fmt::Display| Some(Err(Error::Failed(format!("admin socket: {e}"))));
     let mut text = match serde_json::to_vec(request) {
         Ok(text) => text,

@@ -140,6 +140,11 @@ fn print(reply: &Reply, output: Output) {
         }
     }
     if let Some(message) = &reply.message {
-        let _ = writeln!(out, "{message}");
+        // JSON lines stay machine-readable: the sentence for people goes to stderr.
+        if output == Output::Json {
+            eprintln!("{message}");
+        } else {
+            let _ = writeln!(out, "{message}");
+        }
     }
 }

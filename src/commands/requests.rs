@@ -55,6 +55,7 @@ pub(super) fn of(command: Command) -> Result<(Request, Output), Error> {
                 (Request::MailList { parked }, table_or_json(json))
             }
             MailCommand::Retry { id, parked: _ } => (Request::MailRetry { id }, Output::Table),
+            MailCommand::Drop { id, parked: _ } => (Request::MailDrop { id }, Output::Table),
         },
         Command::Audit(command) => match command {
             AuditCommand::List { user, since, json } => {

@@ -100,6 +100,15 @@ pub fn retry(tx: &mut dyn Tx, w: &mut Changes, id: u64, now_ms: u64) -> Result<b
     Ok(true)
 }
 
+/// Removes a parked mail, body and all; `false` if it is not parked.
+pub fn drop_parked(tx: &mut dyn Tx, w: &mut Changes, id: u64) -> Result<bool, Error> {
+    if tx.mail(id)?.is_none_or(|m| m.state != MailState::Parked) {
+        return Ok(false);
+    }
+    w.delete_mail(id);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

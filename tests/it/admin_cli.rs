@@ -283,6 +283,29 @@ fn parked_mail_is_listed_without_its_body_and_delivered_after_retry() {
     for to in ["q@example.com", "r@example.com"] {
         server.smtp.wait_for_nth(to, 1, Duration::from_secs(20));
     }
+
+    // Dropping: the parked mail (and the code in it) is gone, a queued one is refused.
+    server.smtp.reject_with(550);
+    server.signup("s@example.com", "Sam");
+    let rows = parked(&server, 1);
+    let id = rows[0]["id"].to_string();
+    let said = ok(&server.cli(&["mail", "drop", &id]));
+    assert!(said.contains("1 parked mail(s) dropped"), "{said}");
+    let left = server.cli(&["mail", "list", "--json"]);
+    assert!(String::from_utf8_lossy(&left.stdout).is_empty(), "{left:?}");
+    assert!(String::from_utf8_lossy(&left.stderr).contains("the outbox is empty"));
+    let again = server.cli(&["mail", "drop", &id]);
+    assert_eq!(code(&again), Some(2), "{again:?}");
+    let audit = ok(&server.cli(&["audit", "list", "--json"]));
+    let admin: Vec<String> = json_lines(&audit)
+        .into_iter()
+        .filter(|e| e["actor"] == "cli")
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        admin,
+        ["admin.mail_retry", "admin.mail_retry", "admin.mail_drop"]
+    );
 }
 
 #[test]
@@ -361,13 +384,51 @@ fn the_audit_log_records_each_security_event_and_names_a_tampered_entry() {
     let verified = ok(&server.cli(&["audit", "verify"]));
     assert!(verified.starts_with("ok: 7 entries intact"), "{verified}");
 
+    let sent = verify_under_load(&server);
+    let verified = ok(&server.cli(&["audit", "verify"]));
+    assert!(
+        verified.starts_with(&format!("ok: {} entries intact", 7 + sent)),
+        "{sent} failures: {verified}"
+    );
+
     // Someone edits entry 3 behind latchkey's back: verify names it and exits 1.
+    let mine = json_lines(&ok(&server.cli(&["audit", "list", "--user", &id, "--json"])));
+    assert_eq!(mine.len(), 7, "the load was about nobody's account");
     server.stop();
     tamper(&server.data_dir().join("latchkey.redb"), 3);
     let broken = server.cli(&["audit", "verify"]);
     assert_eq!(code(&broken), Some(1), "{broken:?}");
     let said = String::from_utf8_lossy(&broken.stderr);
     assert!(said.contains("entry 3 was changed"), "{said}");
+}
+
+/// Verifies the audit log five times while four clients fail to log in; the failures made.
+fn verify_under_load(server: &TestServer) -> usize {
+    // A busy log: failed log-ins from four clients while it is verified, again and again.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, stop) = (server.addr, stop.clone());
+            std::thread::spawn(move || {
+                let mut sent = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let reply = Request::new("POST", "/api/accounts/login")
+                        .json(&json!({"email": "x@example.com", "password": "wrong password"}))
+                        .send(addr);
+                    assert_eq!(reply.status, 401);
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    for _ in 0..5 {
+        let verified = ok(&server.cli(&["audit", "verify"]));
+        assert!(verified.starts_with("ok: "), "{verified}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent: usize = load.into_iter().map(|t| t.join().unwrap()).sum();
+    sent
 }
 
 /// Rewrites the client address of audit entry `seq`, keeping its hashes.
@@ -389,20 +450,55 @@ fn tamper(db: &std::path::Path, seq: u64) {
 }
 
 #[test]
+fn the_admin_socket_refuses_another_user() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let server = TestServer::start();
+    server.verified_user("a@example.com", "Anna");
+    let socket = server.data_dir().join("admin.sock");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&socket), 0o600);
+    assert_eq!(mode(&server.data_dir()), 0o700);
+    // Only root can become another user to try.
+    let root =
+        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !root {
+        eprintln!("not root: cannot run the CLI as another user; the modes above were checked");
+        return;
+    }
+    // `nobody` may reach the socket's path (the test opens the way to it) but not use it.
+    let top = server.data_dir().parent().unwrap().to_owned();
+    std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(server.data_dir(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["--data-dir"])
+        .arg(server.data_dir())
+        .args(["user", "list", "--json"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    std::fs::set_permissions(server.data_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(code(&out), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing listed: {out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("refuses this user"), "{said}");
+}
+
+#[test]
 fn doctor_talks_to_the_relay_sends_a_test_mail_and_fails_on_a_closed_port() {
     let mut server = TestServer::start();
     let report = server.cli(&["doctor", "--send-to", "ops@example.com", "--json"]);
     let rows = json_lines(&String::from_utf8_lossy(&report.stdout));
     let status = |check: &str| {
-        rows.iter()
+        let row = rows
+            .iter()
             .find(|r| r["check"] == check)
-            .map(|r| {
-                (
-                    r["status"].as_str().unwrap().to_owned(),
-                    r["detail"].as_str().unwrap().to_owned(),
-                )
-            })
-            .unwrap_or_else(|| panic!("no {check} check in {rows:?}"))
+            .unwrap_or_else(|| panic!("no {check} check in {rows:?}"));
+        (
+            row["status"].as_str().unwrap().to_owned(),
+            row["detail"].as_str().unwrap().to_owned(),
+        )
     };
     assert_eq!(code(&report), Some(0), "{report:?}");
     assert_eq!(status("data dir").0, "ok", "the data dir is made 0700");

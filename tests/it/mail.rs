@@ -122,3 +122,42 @@ fn the_file_transport_writes_eml_files_with_the_code_line() {
     assert!(server.smtp.all().is_empty(), "nothing went over SMTP");
     assert!(server.log().contains("mail written"));
 }
+
+/// The `Message-ID` header of a raw message.
+fn message_id(mail: &crate::smtp::Delivered) -> String {
+    mail.head()
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or_else(|| panic!("no Message-ID in {}", mail.head()))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_mail_deferred_by_a_4xx_is_delivered_later_with_the_same_message_id() {
+    let server = TestServer::start();
+    server.smtp.defer_data_with(451);
+    server.signup("d@example.com", "Dana");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.smtp.deferred_mails().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let first = server.smtp.deferred_mails().remove(0);
+    assert!(
+        server.smtp.all().is_empty(),
+        "refused for now, not delivered"
+    );
+    server.smtp.defer_data_with(0);
+    // The first retry comes about 2 s later.
+    let delivered = server
+        .smtp
+        .wait_for_nth("d@example.com", 1, Duration::from_secs(15));
+    assert_eq!(message_id(&delivered), message_id(&first));
+    assert_eq!(
+        delivered.code(),
+        first.code(),
+        "the same mail, not a new code"
+    );
+    assert_eq!(server.smtp.to("d@example.com").len(), 1, "delivered once");
+}

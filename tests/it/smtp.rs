@@ -75,6 +75,8 @@ impl Delivered {
 struct Inbox {
     mails: Mutex<Vec<Delivered>>,
     arrived: Condvar,
+    /// Messages received in full but answered with a 4xx after their data.
+    deferred: Mutex<Vec<Delivered>>,
 }
 
 /// The listener. Dropping it stops accepting.
@@ -87,6 +89,9 @@ pub struct Smtp {
     defer: Arc<AtomicU16>,
     /// How many `RCPT TO` were answered with the `defer` code.
     deferred: Arc<AtomicUsize>,
+    /// A 4xx code to answer the end of `DATA` with (the message was seen, then refused for
+    /// now), or 0 for none.
+    defer_data: Arc<AtomicU16>,
     running: Arc<AtomicBool>,
 }
 
@@ -109,6 +114,7 @@ impl Smtp {
             inbox: Arc::default(),
             reject: Arc::default(),
             defer: Arc::default(),
+            defer_data: Arc::default(),
             deferred: Arc::default(),
             running: Arc::new(AtomicBool::new(false)),
         }
@@ -124,6 +130,7 @@ impl Smtp {
             self.running.clone(),
         );
         let (defer, deferred) = (self.defer.clone(), self.deferred.clone());
+        let defer_data = self.defer_data.clone();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if !running.load(Ordering::SeqCst) {
@@ -134,6 +141,7 @@ impl Smtp {
                 let transient = Transient {
                     code: defer.clone(),
                     count: deferred.clone(),
+                    after_data: defer_data.clone(),
                 };
                 thread::spawn(move || {
                     let _ = session(stream, &inbox, &reject, &transient);
@@ -156,6 +164,17 @@ impl Smtp {
     /// again. The sender keeps such mail queued and retries it later.
     pub fn defer_with(&self, code: u16) {
         self.defer.store(code, Ordering::SeqCst);
+    }
+
+    /// Answer the end of every message's data with this 4xx code from now on; 0 accepts
+    /// again. Unlike [`Smtp::defer_with`], the message is seen first ([`Smtp::deferred_mails`]).
+    pub fn defer_data_with(&self, code: u16) {
+        self.defer_data.store(code, Ordering::SeqCst);
+    }
+
+    /// The messages answered with the [`Smtp::defer_data_with`] code so far.
+    pub fn deferred_mails(&self) -> Vec<Delivered> {
+        self.inbox.deferred.lock().unwrap().clone()
     }
 
     /// How many recipients have been refused with the [`Smtp::defer_with`] code so far.
@@ -218,6 +237,8 @@ impl Drop for Smtp {
 struct Transient {
     code: Arc<AtomicU16>,
     count: Arc<AtomicUsize>,
+    /// A 4xx code to answer the end of `DATA` with, or 0 for none.
+    after_data: Arc<AtomicU16>,
 }
 
 fn session(
@@ -277,6 +298,15 @@ fn session(
                     break;
                 }
                 raw.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            let after_data = transient.after_data.load(Ordering::SeqCst);
+            if (400..500).contains(&after_data) {
+                inbox.deferred.lock().unwrap().push(Delivered {
+                    recipients: recipients.clone(),
+                    raw,
+                });
+                out.write_all(format!("{after_data} 4.3.0 try again later\r\n").as_bytes())?;
+                continue;
             }
             let mut mails = inbox.mails.lock().unwrap();
             mails.push(Delivered {
