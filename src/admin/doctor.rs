@@ -50,7 +50,17 @@ pub(super) async fn run(cx: &Context<'_>, send_to: Option<&str>) -> Result<Reply
         rows: Vec::new(),
         failed: false,
     };
-    report.add("configuration", Status::Ok, "loaded and valid", "");
+    let by = if cx.serving {
+        "checked in the running server"
+    } else {
+        "checked by the CLI: no server answers on the admin socket"
+    };
+    report.add(
+        "configuration",
+        Status::Ok,
+        format!("loaded and valid; {by}"),
+        "",
+    );
     data_dir(cx, &mut report);
     database(cx, &mut report).await;
     signing_key(cx, &mut report).await;

@@ -1,6 +1,6 @@
 //! `user list | show | sessions | create | activate | deactivate | delete | set-password`
 //! (SPEC §8). Every change goes through the rules the HTTP flows use, ends sessions on the
-//! service at once, and is audited in its own transaction.
+//! service at once, and is audited in the transaction that makes it.
 
 use serde_json::{Map, Value, json};
 
