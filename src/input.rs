@@ -162,8 +162,13 @@ pub fn nickname_key(nickname: &str) -> String {
 pub struct Password(Zeroizing<String>);
 
 impl Password {
-    /// Checks and normalizes what a user typed.
+    /// Checks and normalizes what a user typed. Both the characters as sent (what
+    /// `/openapi.json` states as `minLength`/`maxLength`, and what a front end counts) and
+    /// the NFKC form (what SPEC §3.3 counts) must be 8 to 1024.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if !PASSWORD_CHARS.contains(&raw.chars().count()) {
+            return Err("must be 8 to 1024 characters");
+        }
         let nfkc = Zeroizing::new(raw.nfkc().collect::<String>());
         if !PASSWORD_CHARS.contains(&nfkc.chars().count()) {
             return Err("must be 8 to 1024 characters");
@@ -287,6 +292,10 @@ mod tests {
         );
         let long = "가".repeat(1000);
         assert_eq!(Password::parse(&long).unwrap().as_bytes().len(), 3000);
+        // Both counts hold: 7 characters as sent that NFKC makes 9, and 8 characters that
+        // compose to 4, are both refused.
+        assert!(Password::parse("\u{fb03}abcdef").is_err());
+        assert!(Password::parse("e\u{301}e\u{301}e\u{301}e\u{301}").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("secret-password").unwrap()),
             "Password(..)"
