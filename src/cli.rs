@@ -70,6 +70,9 @@ pub enum Command {
     /// The audit log: list it, check its hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bring accounts over from another system.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Check what operators get wrong (data dir, database, keys, URLs, limits, SMTP); exit 1
     /// if a check fails.
     Doctor {
@@ -77,6 +80,23 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         send_to: Option<String>,
         /// One JSON object per check.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `latchkey import ...`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Accounts from `manage.py dumpdata` JSON (auth.user, or a custom user model with an
+    /// email field); they keep their Django passwords.
+    Django {
+        /// The dumpdata file.
+        file: PathBuf,
+        /// Only say what would be imported and refused.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object per listed row.
         #[arg(long)]
         json: bool,
     },

@@ -155,11 +155,16 @@ pub fn nickname_key(nickname: &str) -> String {
     nickname.to_lowercase()
 }
 
-/// A password as it is hashed: NFKC, 8 to 1024 scalar values, never truncated.
+/// A password as it is hashed: NFKC, 8 to 1024 scalar values, never truncated; and as it was
+/// typed, for checking hashes imported from Django (which hashes without normalizing).
 ///
 /// # Security
 /// Zeroed on drop; `Debug` does not show it.
-pub struct Password(Zeroizing<String>);
+#[derive(Clone)]
+pub struct Password {
+    nfkc: Zeroizing<String>,
+    raw: Zeroizing<String>,
+}
 
 impl Password {
     /// Checks and normalizes what a user typed. Both the characters as sent (what
@@ -173,13 +178,22 @@ impl Password {
         if !PASSWORD_CHARS.contains(&nfkc.chars().count()) {
             return Err("must be 8 to 1024 characters");
         }
-        Ok(Self(nfkc))
+        Ok(Self {
+            nfkc,
+            raw: Zeroizing::new(raw.to_owned()),
+        })
     }
 
-    /// The bytes to hash or verify.
+    /// The bytes to hash or verify: the NFKC form.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.nfkc.as_bytes()
+    }
+
+    /// The bytes as typed, for hashes made elsewhere (Django's).
+    #[must_use]
+    pub fn raw_bytes(&self) -> &[u8] {
+        self.raw.as_bytes()
     }
 }
 

@@ -34,7 +34,8 @@
 //! - [`json`]: JSON parsing that refuses duplicate member names.
 //! - [`input`]: email, nickname and password, checked and normalized at the edge.
 //! - [`metrics`]: the Prometheus metrics.
-//! - [`random`], [`secret`], [`clock`]: the CSPRNG, redacted secrets, settable time.
+//! - [`random`], [`secret`], [`clock`], [`hex`]: the CSPRNG, redacted secrets, settable time,
+//!   hex digits.
 
 pub mod accounts;
 pub mod admin;
@@ -45,6 +46,7 @@ pub mod clock;
 pub mod codes;
 pub mod commands;
 pub mod config;
+pub mod hex;
 pub mod http;
 pub mod input;
 pub mod json;

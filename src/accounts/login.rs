@@ -96,7 +96,7 @@ pub async fn login(
     password: Password,
     ip: std::net::IpAddr,
 ) -> Result<(TokenPair, UserView), Error> {
-    let user = check_password(app, &email, password)
+    let user = check_password(app, &email, password.clone())
         .await
         .inspect_err(|e| {
             if matches!(e, Error::InvalidCredentials) {
@@ -109,7 +109,30 @@ pub async fn login(
     }
     let tokens = open_session(app, &user, &ip.to_string()).await?;
     app.metrics.login("success");
+    if app.hasher.outdated(&user.password_hash) {
+        upgrade(app, &user, password).await;
+    }
     Ok((tokens, UserView::from(&user)))
+}
+
+/// Replaces an imported (Django) or outdated hash with argon2id under the current settings,
+/// now that the password is known to be right. Best effort: the log-in stands either way, and
+/// the next one tries again.
+async fn upgrade(app: &App, user: &User, password: Password) {
+    let upgraded = match app.hasher.hash(password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            tracing::warn!(error = %e, "upgrading a password hash failed; next log-in tries again");
+            return;
+        }
+    };
+    let (id, checked, now_ms) = (user.id.clone(), user.password_hash.clone(), app.now_ms());
+    let written = app
+        .write(move |tx, w| rules::users::upgrade_hash(tx, w, (&id, &checked), &upgraded, now_ms))
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "storing an upgraded password hash failed");
+    }
 }
 
 /// Opens a session for `user` as it is now (a log-in, or an operator's `token issue`) and

@@ -10,14 +10,6 @@ use crate::store::AuditEntry;
 /// Reading page size.
 const PAGE: usize = 2000;
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
 fn entry_row(e: &AuditEntry) -> serde_json::Map<String, serde_json::Value> {
     let ev = &e.event;
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ev.at_ms) * 1_000_000)
@@ -106,7 +98,7 @@ pub(super) async fn verify(cx: &Context<'_>) -> Result<Reply, Error> {
                  the log was rewritten as a whole)",
                 anchor.seq,
                 head.seq,
-                hex(&head.hash)
+                crate::hex::encode(&head.hash)
             )),
             ..Reply::default()
         });

@@ -14,10 +14,12 @@
 //! - `mail`: `mail list | retry`
 //! - `audit`: `audit list | verify`
 //! - `doctor`: `doctor`
+//! - `import`: `import django FILE`
 //! - `socket`: the Unix socket the server listens on, and the client side of it
 
 mod audit;
 mod doctor;
+mod import;
 mod keys;
 mod mail;
 mod smtp_probe;
@@ -122,6 +124,13 @@ pub enum Request {
     },
     /// `audit verify`
     AuditVerify,
+    /// `import django FILE [--dry-run]`
+    ImportDjango {
+        /// The `manage.py dumpdata` file: an absolute path the server can read.
+        file: std::path::PathBuf,
+        /// Only say what would happen.
+        dry_run: bool,
+    },
     /// `doctor [--send-to ADDR]`
     Doctor {
         /// Also send a test mail here.
@@ -172,6 +181,7 @@ impl Request {
             Self::AuditList { .. } => "audit list",
             Self::AuditVerify => "audit verify",
             Self::Doctor { .. } => "doctor",
+            Self::ImportDjango { .. } => "import django",
         }
     }
 
@@ -192,6 +202,7 @@ impl Request {
             Self::TokenIssue { .. } => "admin.token_issue",
             Self::MailRetry { .. } => "admin.mail_retry",
             Self::MailDrop { .. } => "admin.mail_drop",
+            Self::ImportDjango { .. } => "admin.import_django",
             _ => return None,
         })
     }
@@ -334,6 +345,7 @@ async fn dispatch(cx: &Context<'_>, request: &Request) -> Result<Reply, Error> {
         Request::AuditList { user, since } => audit::list(cx, user.as_deref(), *since).await,
         Request::AuditVerify => audit::verify(cx).await,
         Request::Doctor { send_to } => doctor::run(cx, send_to.as_deref()).await,
+        Request::ImportDjango { file, dry_run } => import::django(cx, file, *dry_run).await,
     }
 }
 

@@ -168,7 +168,7 @@ fn password_or_generated(given: Option<&Hidden>) -> Result<(Password, Option<Str
 }
 
 /// A nickname made from the address's local part, kept within the nickname rules.
-fn nickname_from(email: &Email, attempt: u32) -> String {
+pub(super) fn nickname_from(email: &Email, attempt: u32) -> String {
     let local = email.as_str().split('@').next().unwrap_or_default();
     let base: String = local.chars().take(24).collect();
     let base = if base.chars().count() < 2 {

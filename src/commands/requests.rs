@@ -3,7 +3,9 @@
 use super::Error;
 use super::admin::Output;
 use crate::admin::{Hidden, Request};
-use crate::cli::{AuditCommand, Command, KeyCommand, MailCommand, TokenCommand, UserCommand};
+use crate::cli::{
+    AuditCommand, Command, ImportCommand, KeyCommand, MailCommand, TokenCommand, UserCommand,
+};
 use crate::config;
 
 fn table_or_json(json: bool) -> Output {
@@ -71,6 +73,18 @@ pub(super) fn of(command: Command) -> Result<(Request, Output), Error> {
             AuditCommand::Verify => (Request::AuditVerify, Output::Table),
         },
         Command::Doctor { send_to, json } => (Request::Doctor { send_to }, table_or_json(json)),
+        Command::Import(ImportCommand::Django {
+            file,
+            dry_run,
+            json,
+        }) => {
+            // The server may be the one reading it: it needs the path as this shell means it.
+            let file = std::path::absolute(&file).map_err(|source| Error::Io {
+                what: format!("resolving {}", file.display()),
+                source,
+            })?;
+            (Request::ImportDjango { file, dry_run }, table_or_json(json))
+        }
         Command::Serve { .. } | Command::Init { .. } | Command::CheckConfig => {
             return Err(usage("not an administrative command"));
         }

@@ -82,6 +82,30 @@ pub fn set_password(
     sessions::end_all(tx, w, user_id, keep, now).map(Some)
 }
 
+/// Replaces the hash `checked` with `upgraded`, a hash of the same password under the current
+/// settings, unless the password changed meanwhile; sessions stay. Whether it did.
+pub fn upgrade_hash(
+    tx: &mut dyn Tx,
+    w: &mut Changes,
+    (user_id, checked): (&str, &str),
+    upgraded: &str,
+    now_ms: u64,
+) -> Result<bool, Error> {
+    let Some(mut user) = tx.user(user_id)?.filter(|u| u.password_hash == checked) else {
+        return Ok(false);
+    };
+    let from = crate::password::django::algorithm(checked).map_or_else(
+        || "older argon2 settings".to_owned(),
+        |name| format!("django {name}"),
+    );
+    upgraded.clone_into(&mut user.password_hash);
+    w.put_user(user);
+    let mut event = audit::event("password_upgrade", now_ms, Some(user_id), None);
+    event.detail = Some(format!("{from} -> argon2id"));
+    w.audit(event);
+    Ok(true)
+}
+
 /// Deletes an account if its password hash is still `checked`: its sessions end, its codes and
 /// its mail go, and the address and nickname are free again.
 pub fn delete(

@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self, after: Option<String>, limit: usize) -> Result<Vec<User>, Error>;
     /// The account with this normalized address.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, Error>;
+    /// The id of the account whose lower-cased nickname is `key`.
+    async fn nickname_owner(&self, key: &str) -> Result<Option<String>, Error>;
     /// The session with this id.
     async fn session(&self, sid: &str) -> Result<Option<Session>, Error>;
     /// When the next queued mail is due, Unix milliseconds.

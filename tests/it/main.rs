@@ -16,6 +16,7 @@ mod conformance;
 mod cookies;
 mod cors;
 mod disk;
+mod django_import;
 mod durability;
 mod enumeration;
 mod flow;

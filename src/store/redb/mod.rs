@@ -34,7 +34,7 @@ pub use tables::SCHEMA_VERSION;
 use self::codec::decode;
 use self::commit::{Job, Opener, Shared};
 use self::tables::{
-    AUDIT, CODES, EMAILS, KEYS, META, OUTBOX, OUTBOX_DUE, REVOKED, SESSIONS, USERS,
+    AUDIT, CODES, EMAILS, KEYS, META, NICKNAMES, OUTBOX, OUTBOX_DUE, REVOKED, SESSIONS, USERS,
 };
 use self::tx::record;
 use crate::clock::Clock;
@@ -269,6 +269,17 @@ impl Store for RedbStore {
                 return Ok(None);
             };
             record(&txn.open_table(USERS)?, "users", &id)
+        })
+        .await
+    }
+
+    async fn nickname_owner(&self, key: &str) -> Result<Option<String>, Error> {
+        let key = key.to_owned();
+        self.read(move |txn| {
+            Ok(txn
+                .open_table(NICKNAMES)?
+                .get(key.as_str())?
+                .map(|g| g.value().to_owned()))
         })
         .await
     }

@@ -3,6 +3,8 @@
 //! ([`Error::Overloaded`], `503`). The threads run at a lower scheduling priority than the
 //! async workers, so a login storm takes the idle CPU without making cheap requests
 //! (`token/verify`, `/me`) wait behind it.
+//!
+//! - `django`: the Django hashes imported accounts keep until their next log-in
 
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -11,6 +13,8 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
+
+pub mod django;
 
 use crate::config::Passwords;
 use crate::input::Password;
@@ -128,7 +132,7 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
 }
 
-fn stored(e: impl std::fmt::Display) -> Error {
+pub(crate) fn stored(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("stored hash: {e}"))
 }
 
@@ -151,7 +155,17 @@ fn hash_blocking(memory: &mut Memory, params: &Params, password: &[u8]) -> Resul
     Ok(phc.to_string())
 }
 
-fn verify_blocking(memory: &mut Memory, password: &[u8], phc: &str) -> Result<bool, Error> {
+/// Checks `password` against a stored hash: latchkey's argon2id PHC string, or an imported
+/// Django hash (checked against the password as typed).
+fn verify_blocking(memory: &mut Memory, password: &Password, stored: &str) -> Result<bool, Error> {
+    match django::verify(memory, password.raw_bytes(), stored) {
+        Some(verdict) => verdict,
+        None => verify_phc(memory, password.as_bytes(), stored),
+    }
+}
+
+/// Checks `password` against a PHC string (argon2id, argon2i or argon2d).
+fn verify_phc(memory: &mut Memory, password: &[u8], phc: &str) -> Result<bool, Error> {
     let hash = PasswordHash::new(phc).map_err(stored)?;
     // Algorithm, version and parameters come from the PHC string, so hashes made under older
     // settings (or imported ones) still verify.
@@ -242,10 +256,28 @@ impl Hasher {
     pub async fn verify(&self, password: Password, phc: Option<String>) -> Result<bool, Error> {
         let dummy = self.dummy.clone();
         self.run(move |memory| match phc {
-            Some(phc) => verify_blocking(memory, password.as_bytes(), &phc),
-            None => verify_blocking(memory, password.as_bytes(), &dummy).map(|_| false),
+            Some(phc) => verify_blocking(memory, &password, &phc),
+            None => verify_blocking(memory, &password, &dummy).map(|_| false),
         })
         .await
+    }
+
+    /// Whether a stored hash should be replaced at the next successful log-in: it is not
+    /// argon2id with the configured parameters (an imported Django hash, or older settings).
+    #[must_use]
+    pub fn outdated(&self, stored: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(stored) else {
+            return true;
+        };
+        hash.algorithm != Algorithm::Argon2id.ident()
+            || Params::try_from(&hash).map_or(true, |p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    != (
+                        self.params.m_cost(),
+                        self.params.t_cost(),
+                        self.params.p_cost(),
+                    )
+            })
     }
 }
 
@@ -327,9 +359,9 @@ mod tests {
         .hash_password_with_salt(b"correct horse", b"saltsaltsalt")
         .unwrap()
         .to_string();
-        assert!(verify_blocking(&mut memory, b"correct horse", &theirs).unwrap());
-        assert!(!verify_blocking(&mut memory, b"correct hors", &theirs).unwrap());
-        assert!(verify_blocking(&mut memory, b"x", "$argon2id$v=19$junk").is_err());
+        assert!(verify_phc(&mut memory, b"correct horse", &theirs).unwrap());
+        assert!(!verify_phc(&mut memory, b"correct hors", &theirs).unwrap());
+        assert!(verify_phc(&mut memory, b"x", "$argon2id$v=19$junk").is_err());
     }
 
     #[test]
@@ -340,7 +372,7 @@ mod tests {
         assert_eq!(memory.blocks.len(), 64);
         let bigger = Params::new(256, 1, 1, None).unwrap();
         let phc = hash_blocking(&mut Memory::new(&bigger), &bigger, b"password").unwrap();
-        assert!(verify_blocking(&mut memory, b"password", &phc).unwrap());
+        assert!(verify_phc(&mut memory, b"password", &phc).unwrap());
         assert_eq!(
             memory.blocks.len(),
             64,
@@ -354,6 +386,6 @@ mod tests {
             "nothing derived from a password stays behind"
         );
         let huge = "$argon2id$v=19$m=2000000,t=1,p=1$c2FsdHNhbHRzYWx0$2L0sOebmgoDW1Dlo3KJvSXvPwYTOWWxLK3cTDOKqbZM";
-        assert!(verify_blocking(&mut memory, b"password", huge).is_err());
+        assert!(verify_phc(&mut memory, b"password", huge).is_err());
     }
 }
