@@ -44,6 +44,32 @@ fn stored_hash(server: &TestServer, email: &str) -> String {
     })
 }
 
+/// The four rows the fixture makes latchkey refuse, each with its own reason.
+fn assert_refused_with_reasons(listed: &[Value]) {
+    let refused: Vec<(String, String)> = listed
+        .iter()
+        .filter(|r| r["state"] == "refused")
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let reason = |email: &str| {
+        let found = refused.iter().find(|(e, _)| e == email);
+        found
+            .unwrap_or_else(|| panic!("{email} not refused: {refused:?}"))
+            .1
+            .clone()
+    };
+    assert!(reason("nopass@example.com").contains("unusable password"));
+    assert!(reason("PAT.PBKDF2@example.com").contains("same address as row 1"));
+    assert!(reason("not an address").contains("not an address"));
+    assert!(reason("old@example.com").contains("md5"));
+    assert_eq!(refused.len(), 4);
+}
+
 #[test]
 fn django_users_log_in_with_their_passwords_and_are_upgraded_once() {
     let mut server = TestServer::start();
@@ -58,28 +84,7 @@ fn django_users_log_in_with_their_passwords_and_are_upgraded_once() {
     );
 
     let listed = rows(&server.cli(&["import", "django", FIXTURE, "--json"]));
-    let refused: Vec<(String, String)> = listed
-        .iter()
-        .filter(|r| r["state"] == "refused")
-        .map(|r| {
-            (
-                r["email"].as_str().unwrap().to_owned(),
-                r["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    let reason = |email: &str| {
-        refused
-            .iter()
-            .find(|(e, _)| e == email)
-            .map(|(_, why)| why.clone())
-            .unwrap_or_else(|| panic!("{email} not refused: {refused:?}"))
-    };
-    assert!(reason("nopass@example.com").contains("unusable password"));
-    assert!(reason("PAT.PBKDF2@example.com").contains("same address as row 1"));
-    assert!(reason("not an address").contains("not an address"));
-    assert!(reason("old@example.com").contains("md5"));
-    assert_eq!(refused.len(), 4);
+    assert_refused_with_reasons(&listed);
     // "pat" is taken by the native account above: renamed, and said so.
     let renamed = listed
         .iter()
