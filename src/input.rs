@@ -149,6 +149,25 @@ impl Nickname {
     }
 }
 
+/// A nickname made from an address's local part for accounts that came without one:
+/// `attempt` 0 is the local part itself (at most 24 characters, at least 2), later ones add
+/// `-2`, `-3`, ... for when it is taken.
+#[must_use]
+pub fn nickname_from_address(email: &Email, attempt: u32) -> String {
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    let base: String = local.chars().take(24).collect();
+    let base = if base.chars().count() < 2 {
+        format!("user-{base}")
+    } else {
+        base
+    };
+    if attempt == 0 {
+        base
+    } else {
+        format!("{base}-{}", attempt + 1)
+    }
+}
+
 /// The form nickname uniqueness is decided on, for a stored or parsed nickname.
 #[must_use]
 pub fn nickname_key(nickname: &str) -> String {

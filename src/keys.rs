@@ -173,23 +173,28 @@ pub fn from_stored(stored: &StoredKey) -> Result<Key, Error> {
 fn build(config: &Config, stored: Vec<StoredKey>, now: u64) -> Result<KeySet, Error> {
     let refresh_ttl = config.tokens.refresh_ttl.as_secs();
     let bad = |e: jwt::KeyError| Error::Key(e.to_string());
+    // The Djoser dialect's front ends read SimpleJWT's `user_id`; every key signs it then.
+    let user_id = config.compat.is_some();
     let (signing, configured) = if let Some(secret) = &config.tokens.secret {
         let kid = Key::kid_for_secret(secret.expose());
         (
-            Key::from_secret(&kid, secret.expose()).map_err(bad)?,
+            Key::from_secret(&kid, secret.expose())
+                .map_err(bad)?
+                .with_user_id_claim(user_id),
             Some(kid),
         )
     } else {
         let signer = schedule::signer(&stored, now, refresh_ttl)
             .ok_or_else(|| Error::Key("no stored key signs now".into()))?;
-        (from_stored(signer)?, None)
+        (from_stored(signer)?.with_user_id_claim(user_id), None)
     };
     let mut ring = KeyRing::new(signing);
     for key in &stored {
         if ring.get(&key.kid).is_none()
             && schedule::state(key, &stored, now, refresh_ttl).verifies()
         {
-            ring.add_verify_only(from_stored(key)?).map_err(bad)?;
+            ring.add_verify_only(from_stored(key)?.with_user_id_claim(user_id))
+                .map_err(bad)?;
         }
     }
     Ok(KeySet {

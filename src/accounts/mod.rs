@@ -10,7 +10,9 @@
 //! - `profile`: nickname, password change, account deletion
 //! - `reset`: password reset by mailed code
 //! - `email`: changing the login address
+//! - `djoser`: what only the Djoser dialect asks (accounts by `uid`, resend without a password)
 
+mod djoser;
 mod email;
 mod login;
 mod profile;
@@ -24,6 +26,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use djoser::{UidTokenError, activate, nickname_for, resend_activation, reset_by_uid};
 pub use email::{confirm_email_change, request_email_change};
 pub use login::{login, open_session};
 pub use profile::{change_password, delete_account, update_nickname};

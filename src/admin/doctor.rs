@@ -13,7 +13,7 @@ use crate::rules::audit::Verifier;
 use crate::store::{MailState, NewMail, OutboxMail};
 
 /// Shortest HMAC secret accepted as strong: SHA-256's output length (RFC 7518 §3.2).
-const MIN_SECRET: usize = 32;
+const MIN_SECRET: usize = crate::jwt::MIN_SECRET_BYTES;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {

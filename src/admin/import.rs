@@ -79,7 +79,7 @@ fn wanted_nickname(fields: &Map<String, Value>, email: &Email) -> String {
         .chain([full])
         .find_map(|n| Nickname::parse(&n).ok())
         .map_or_else(
-            || super::users::nickname_from(email, 0),
+            || crate::input::nickname_from_address(email, 0),
             |n| n.as_str().to_owned(),
         )
 }

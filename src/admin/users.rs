@@ -167,22 +167,6 @@ fn password_or_generated(given: Option<&Hidden>) -> Result<(Password, Option<Str
     Ok((password, Some(generated)))
 }
 
-/// A nickname made from the address's local part, kept within the nickname rules.
-pub(super) fn nickname_from(email: &Email, attempt: u32) -> String {
-    let local = email.as_str().split('@').next().unwrap_or_default();
-    let base: String = local.chars().take(24).collect();
-    let base = if base.chars().count() < 2 {
-        format!("user-{base}")
-    } else {
-        base
-    };
-    if attempt == 0 {
-        base
-    } else {
-        format!("{base}-{attempt}")
-    }
-}
-
 pub(super) async fn create(
     cx: &Context<'_>,
     email: &str,
@@ -209,7 +193,9 @@ pub(super) async fn create(
     // A made-up nickname may collide: try a few suffixes, in the same transaction.
     let made_up: Vec<String> = match &chosen {
         Some(n) => vec![n.as_str().to_owned()],
-        None => (0..20).map(|i| nickname_from(&email, i)).collect(),
+        None => (0..20)
+            .map(|i| crate::input::nickname_from_address(&email, i))
+            .collect(),
     };
     let user = User {
         id: crate::random::id(),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::file::{DurationText, FileConfig};
 use super::values::{self, Rate};
 use super::{
-    Codes, Config, Error, Language, Log, LogFormat, Mail, MailTransport, Origins, Passwords,
-    RateLimits, Server, Smtp, SmtpTls, TokenTransport, Tokens,
+    Codes, Compat, Config, Error, Language, Log, LogFormat, Mail, MailTransport, Origins,
+    Passwords, RateLimits, Server, Smtp, SmtpTls, TokenTransport, Tokens,
 };
 use crate::jwt::Algorithm;
 use crate::jwt::MIN_SECRET_BYTES;
@@ -129,6 +129,7 @@ impl<'a> Checker<'a> {
                 "must be an http(s) URL or a path starting with /",
             );
         }
+        let compat = self.compat(raw, &server.public_url);
         let log = Log {
             format: self.choice(
                 "log.format",
@@ -165,6 +166,55 @@ impl<'a> Checker<'a> {
             verified_redirect,
             log,
             audit_retention,
+            compat,
+        })
+    }
+
+    fn compat(&mut self, raw: &FileConfig, public_url: &str) -> Option<Compat> {
+        let c = &raw.compat;
+        if !c.djoser {
+            return None;
+        }
+        let prefix = c.prefix.trim().trim_end_matches('/').to_owned();
+        let plain = prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+        if !prefix.starts_with('/') || prefix.len() < 2 || !plain {
+            self.fail("compat.prefix", "must be a path like /auth");
+        } else if [
+            "/api",
+            "/healthz",
+            "/metrics",
+            "/openapi.json",
+            "/.well-known",
+            "/app.js",
+        ]
+        .iter()
+        .any(|taken| prefix == *taken || prefix.starts_with(&format!("{taken}/")))
+        {
+            self.fail("compat.prefix", "must not overlap latchkey's own paths");
+        }
+        let mut link = |key: &str, given: &str, default: &str| {
+            let url = Self::optional(given).unwrap_or_else(|| format!("{public_url}{default}"));
+            if !(url.contains("{uid}") && url.contains("{token}")) {
+                self.fail(key, "must contain {uid} and {token}");
+            }
+            url
+        };
+        let activation_url = link(
+            "compat.activation_url",
+            &c.activation_url,
+            "/#/activate/{uid}/{token}",
+        );
+        let password_reset_url = link(
+            "compat.password_reset_url",
+            &c.password_reset_url,
+            "/#/password/reset/confirm/{uid}/{token}",
+        );
+        Some(Compat {
+            prefix,
+            activation_url,
+            password_reset_url,
         })
     }
 

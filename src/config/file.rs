@@ -46,6 +46,35 @@ pub struct FileConfig {
     pub log: LogFile,
     /// `[audit]`
     pub audit: AuditFile,
+    /// `[compat]`
+    pub compat: CompatFile,
+}
+
+/// `[compat]`: the Djoser + SimpleJWT dialect (SPEC §12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompatFile {
+    /// Answer the Djoser and SimpleJWT endpoints. Default: false.
+    pub djoser: bool,
+    /// Where they live. Default: `/auth`.
+    pub prefix: String,
+    /// The activation link mailed, with `{uid}` and `{token}`; empty: Djoser's default,
+    /// `<public_url>/#/activate/{uid}/{token}`. Default: empty.
+    pub activation_url: String,
+    /// The password-reset link mailed, with `{uid}` and `{token}`; empty: Djoser's default,
+    /// `<public_url>/#/password/reset/confirm/{uid}/{token}`. Default: empty.
+    pub password_reset_url: String,
+}
+
+impl Default for CompatFile {
+    fn default() -> Self {
+        Self {
+            djoser: false,
+            prefix: "/auth".to_owned(),
+            activation_url: String::new(),
+            password_reset_url: String::new(),
+        }
+    }
 }
 
 /// `[audit]`

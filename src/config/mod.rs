@@ -146,6 +146,19 @@ pub struct Config {
     pub log: Log,
     /// `audit.retention`: how long audit entries are kept.
     pub audit_retention: Duration,
+    /// `[compat]`: the Djoser dialect, when it is on.
+    pub compat: Option<Compat>,
+}
+
+/// `[compat]`, typed: present only with `compat.djoser = true`.
+#[derive(Clone, Debug)]
+pub struct Compat {
+    /// The path prefix, without a trailing slash (`/auth`).
+    pub prefix: String,
+    /// The activation link, with `{uid}` and `{token}`.
+    pub activation_url: String,
+    /// The password-reset link, with `{uid}` and `{token}`.
+    pub password_reset_url: String,
 }
 
 /// `[server]`, typed.

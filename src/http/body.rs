@@ -126,6 +126,12 @@ impl Fields {
         )
     }
 
+    /// The raw value of a field.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
     /// A required string field.
     pub fn string(&self, problems: &mut Problems, name: &'static str) -> Option<&str> {
         match self.0.get(name) {

@@ -48,6 +48,12 @@ impl ApiError {
         }
     }
 
+    /// Its `Retry-After`, if it has one.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// Adds `Retry-After`.
     #[must_use]
     pub fn retry_after(mut self, secs: u64) -> Self {

@@ -9,10 +9,12 @@
 //! - `respond`: JSON, HTML and empty answers
 //! - `pages`: the HTML behind the mailed link
 //! - `cookies`, `cors`, `client_ip`: cookie transport and CSRF, CORS, the client address
+//! - `compat`: the Djoser + SimpleJWT dialect under `compat.prefix`
 
 mod auth;
 pub mod body;
 mod client_ip;
+mod compat;
 mod cookies;
 mod cors;
 mod error;
@@ -291,14 +293,22 @@ pub async fn handle(app: &App, req: http::Request<Incoming>, peer: SocketAddr) -
     let span =
         tracing::info_span!("request", id = %id, method = %method, path = %path, client = %client);
     let found = find(&path);
-    let label = found.map_or("unknown", |f| f.path);
-    let mut response = match found {
-        Some(found) => {
+    let dialect = if found.is_none() {
+        compat::find(app, &path)
+    } else {
+        None
+    };
+    let label = found.map_or_else(|| dialect.map_or("unknown", |(_, l)| l), |f| f.path);
+    let mut response = match (found, dialect) {
+        (None, Some((index, _))) => Ok(crate::audit::Origin::request(client, &id)
+            .scope(compat::handle(app, req, index, client).instrument(span.clone()))
+            .await),
+        (Some(found), _) => {
             crate::audit::Origin::request(client, &id)
                 .scope(dispatch(app, req, found, client).instrument(span.clone()))
                 .await
         }
-        None => Err(ApiError::not_found()),
+        (None, None) => Err(ApiError::not_found()),
     }
     .unwrap_or_else(ApiError::into_response);
     cors::decorate(&mut response, origin.as_ref(), !cors_origins.is_empty());

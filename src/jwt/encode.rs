@@ -53,7 +53,7 @@ impl Key {
         token.extend_from_slice(header);
         token.push(b'.');
         let body = token.len();
-        canonical::write(claims, &mut token);
+        canonical::write(claims, self.user_id_claim(), &mut token);
         let json_len = token.len() - body;
         let body_len = b64::encoded_len(json_len);
         // Encode without a second buffer: move the JSON past the room its encoding needs, then

@@ -63,6 +63,8 @@ pub struct Key {
     /// The header text this key signs with, already base64url-encoded: verification compares
     /// a token's first segment with it before parsing anything.
     header: Box<str>,
+    /// Whether tokens it signs also carry `user_id` (= `sub`), as SimpleJWT's do.
+    user_id_claim: bool,
 }
 
 #[derive(Clone)]
@@ -124,6 +126,7 @@ impl Key {
             kid: kid.into(),
             material,
             header: Box::default(),
+            user_id_claim: false,
         };
         // `kid` needs no JSON escaping: its characters were just checked. Member order is the
         // one HS256 tokens always had (and `jsonwebtoken` writes), for every algorithm.
@@ -132,6 +135,20 @@ impl Key {
             b64::encode(format!(r#"{{"typ":"JWT","alg":"{alg}","kid":"{kid}"}}"#).as_bytes())
                 .into();
         Ok(key)
+    }
+
+    /// This key, signing tokens that also carry a `user_id` claim equal to `sub` (for front ends
+    /// written for SimpleJWT, which read it).
+    #[must_use]
+    pub fn with_user_id_claim(mut self, on: bool) -> Self {
+        self.user_id_claim = on;
+        self
+    }
+
+    /// Whether tokens this key signs carry `user_id`.
+    #[must_use]
+    pub(crate) fn user_id_claim(&self) -> bool {
+        self.user_id_claim
     }
 
     /// The `kid` for a secret that came from configuration: the first 12 bytes of its SHA-256,

@@ -64,3 +64,9 @@ pub use validation::Validation;
 pub fn encode_b64(bytes: &[u8]) -> String {
     b64::encode(bytes)
 }
+
+/// The bytes of canonical unpadded base64url text, if it is that.
+#[must_use]
+pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
+    b64::decode(text.as_bytes())
+}

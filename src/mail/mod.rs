@@ -17,6 +17,19 @@ use crate::config::{Config, Language};
 use crate::random;
 use crate::store::{NewMail, User};
 
+/// The Djoser dialect's `uid` for an account: its id, base64url-encoded as Djoser encodes a
+/// primary key.
+#[must_use]
+pub fn uid(user_id: &str) -> String {
+    crate::jwt::encode_b64(user_id.as_bytes())
+}
+
+/// The account id a Djoser `uid` names, if it is one.
+#[must_use]
+pub fn user_id_of(uid: &str) -> Option<String> {
+    crate::jwt::decode_b64(uid).and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
 /// Renders latchkey's mails into outbox entries.
 #[derive(Clone, Debug)]
 pub struct Mailer {
@@ -27,6 +40,8 @@ pub struct Mailer {
     code_ttl: Duration,
     /// The domain of the `From` address, for `Message-ID`s.
     domain: String,
+    /// The Djoser dialect's front-end links, when it is on.
+    compat: Option<crate::config::Compat>,
 }
 
 /// Why the mailer could not be set up.
@@ -49,6 +64,7 @@ impl Mailer {
             public_url: config.server.public_url.clone(),
             code_ttl: config.codes.ttl,
             domain,
+            compat: config.compat.clone(),
         })
     }
 
@@ -62,14 +78,25 @@ impl Mailer {
     }
 
     /// A mail to `to` about `user`'s account carrying a code (and, for [`Kind::Verify`], the
-    /// link).
+    /// link). With the Djoser dialect, links go to the front end's pages instead, with
+    /// `{uid}` and `{token}` filled in (the link token to activate, the code to reset).
     #[must_use]
     pub fn code(&self, kind: Kind, to: &str, user: &User, issued: &Issued) -> NewMail {
-        let link = issued
-            .link
-            .as_deref()
-            .map(|t| self.verify_link(t))
-            .unwrap_or_default();
+        let front_end = |url: &str, token: &str| {
+            url.replace("{uid}", &uid(&user.id))
+                .replace("{token}", token)
+        };
+        let (kind, link) = match (&self.compat, kind, issued.link.as_deref()) {
+            (Some(compat), Kind::Verify, Some(token)) => {
+                (kind, front_end(&compat.activation_url, token))
+            }
+            (Some(compat), Kind::Reset, _) => (
+                Kind::ResetLink,
+                front_end(&compat.password_reset_url, &issued.code),
+            ),
+            (_, _, Some(token)) => (kind, self.verify_link(token)),
+            (_, _, None) => (kind, String::new()),
+        };
         let lifetime = lifetime(self.code_ttl, self.language);
         let vars = templates::Vars {
             nickname: &user.nickname,

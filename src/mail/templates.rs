@@ -17,6 +17,8 @@ pub enum Kind {
     Verify,
     /// Password reset: code.
     Reset,
+    /// Password reset with a link to the front end's page (the Djoser dialect): link and code.
+    ResetLink,
     /// Email change, to the new address: code.
     EmailChange,
     /// Email change, to the old address: notice.
@@ -27,9 +29,10 @@ pub enum Kind {
     ReuseWarning,
 }
 
-const KINDS: [(Kind, &str); 6] = [
+const KINDS: [(Kind, &str); 7] = [
     (Kind::Verify, "verify"),
     (Kind::Reset, "reset"),
+    (Kind::ResetLink, "reset_link"),
     (Kind::EmailChange, "email_change"),
     (Kind::EmailChangeNotice, "email_change_notice"),
     (Kind::ExistingAccount, "existing_account"),

@@ -17,6 +17,7 @@ mod cookies;
 mod cors;
 mod disk;
 mod django_import;
+mod djoser;
 mod durability;
 mod enumeration;
 mod flow;
