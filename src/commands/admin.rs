@@ -36,9 +36,13 @@ pub(super) fn run(config: &Config, request: &Request, output: Output) -> Result<
 
 fn offline(config: &Config, request: &Request) -> Result<Reply, Error> {
     let file = config.data_dir.join(DB_FILE);
-    // Only `user create` may make the database (an account before the first start); anything
-    // else on a missing database is more likely a wrong --data-dir.
-    if !file.exists() && !matches!(request, Request::UserCreate { .. }) {
+    // Only `user create` and `import` may make the database (accounts before the first
+    // start); anything else on a missing database is more likely a wrong --data-dir.
+    let creates = matches!(
+        request,
+        Request::UserCreate { .. } | Request::ImportDjango { .. }
+    );
+    if !file.exists() && !creates {
         return Err(admin::Error::Usage(format!(
             "no database at {} (is --data-dir right? `latchkey serve` creates it)",
             file.display()
