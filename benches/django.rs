@@ -65,7 +65,12 @@ fn latchkey(dir: &Path, args: &[&str], input: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -94,7 +99,11 @@ async fn import_throughput(count: usize) -> (f64, f64) {
     )
     .unwrap();
     let started = Instant::now();
-    latchkey(dir.path(), &["import", "django", file.to_str().unwrap()], "");
+    latchkey(
+        dir.path(),
+        &["import", "django", file.to_str().unwrap()],
+        "",
+    );
     let import = started.elapsed().as_secs_f64();
 
     let floor_dir = tempfile::tempdir().unwrap();
@@ -130,7 +139,10 @@ async fn login_time(addr: std::net::SocketAddr, email: &str, password: &str) -> 
     let started = Instant::now();
     let (status, body) = call(
         addr,
-        post("/api/accounts/login", &json!({"email": email, "password": password})),
+        post(
+            "/api/accounts/login",
+            &json!({"email": email, "password": password}),
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -156,14 +168,28 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let text = config(dir.path());
     let rows: Vec<(usize, String, String)> = (1..=5)
-        .map(|i| (i, format!("django{i}@example.com"), pbkdf2(PASSWORD, &format!("salt{i}salt{i}"))))
+        .map(|i| {
+            (
+                i,
+                format!("django{i}@example.com"),
+                pbkdf2(PASSWORD, &format!("salt{i}salt{i}")),
+            )
+        })
         .collect();
     let file = dir.path().join("five.json");
     std::fs::write(&file, dumpdata(rows.into_iter())).unwrap();
-    latchkey(dir.path(), &["import", "django", file.to_str().unwrap()], "");
+    latchkey(
+        dir.path(),
+        &["import", "django", file.to_str().unwrap()],
+        "",
+    );
     for i in 1..=5 {
         let email = format!("native{i}@example.com");
-        latchkey(dir.path(), &["user", "create", &email, "--password-stdin"], &format!("{PASSWORD}\n"));
+        latchkey(
+            dir.path(),
+            &["user", "create", &email, "--password-stdin"],
+            &format!("{PASSWORD}\n"),
+        );
     }
     let server = start_configured(Path::new(env!("CARGO_BIN_EXE_latchkey")), dir.path(), &text);
     let mut native = Vec::new();

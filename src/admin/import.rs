@@ -12,7 +12,6 @@ use serde_json::{Map, Value, json};
 use super::{Context, Error, Reply, Request, audit_event, row};
 use crate::input::{Email, Nickname, nickname_key};
 use crate::password::django;
-use crate::rules::{self, Conflict};
 use crate::store::User;
 
 /// Fields a custom user model may name its display name with, in order of preference.
@@ -104,35 +103,85 @@ fn joined(fields: &Map<String, Value>) -> Option<u64> {
     u64::try_from(at.unix_timestamp()).ok()
 }
 
-/// Decides every row against the accounts already there; the notes say what was adjusted.
-async fn plan(cx: &Context<'_>, rows: &[Row]) -> Result<Vec<(Outcome, Option<String>)>, Error> {
+/// A row that passed the checks that need no database: the account it would make, and the
+/// nickname it asked for.
+struct Candidate {
+    user: User,
+    wanted: String,
+}
+
+/// What a row is before the database has been looked at.
+enum Checked {
+    Candidate(Candidate),
+    Refused(String),
+}
+
+/// The checks that need no database: the address, duplicates within the file, the hash.
+fn check(rows: &[Row], now: u64) -> Vec<Checked> {
     let mut seen: HashMap<String, String> = HashMap::new();
-    let mut nicknames: HashSet<String> = HashSet::new();
-    let mut plans = Vec::with_capacity(rows.len());
-    for row in rows {
-        let fields = &row.fields;
-        let email = match Email::parse(text(fields, "email")) {
-            Ok(email) => email,
-            Err(e) => {
-                let shown = text(fields, "email");
-                plans.push((Outcome::Refused(format!("{shown:?}: {e}")), None));
-                continue;
+    rows.iter()
+        .map(|row| {
+            let fields = &row.fields;
+            let email = match Email::parse(text(fields, "email")) {
+                Ok(email) => email,
+                Err(e) => {
+                    let shown = text(fields, "email");
+                    return Checked::Refused(format!("{shown:?}: {e}"));
+                }
+            };
+            if let Some(first) = seen.get(email.as_str()) {
+                return Checked::Refused(format!(
+                    "the same address as row {first} once normalized"
+                ));
             }
+            seen.insert(email.as_str().to_owned(), row.pk.to_string());
+            let password = text(fields, "password");
+            if let Err(why) = django::importable(password) {
+                return Checked::Refused(why);
+            }
+            Checked::Candidate(Candidate {
+                wanted: wanted_nickname(fields, &email),
+                user: User {
+                    id: crate::random::id(),
+                    email: email.as_str().to_owned(),
+                    nickname: String::new(),
+                    password_hash: password.to_owned(),
+                    is_active: fields
+                        .get("is_active")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                    disabled: false,
+                    created_at: joined(fields).unwrap_or(now),
+                },
+            })
+        })
+        .collect()
+}
+
+/// Decides every candidate against the accounts in the transaction, and writes the new ones
+/// unless `dry_run`: one transaction for the whole file, so nothing is half-imported and
+/// nothing can slip in between a look and a write. The notes say what was adjusted.
+fn decide(
+    tx: &mut dyn crate::store::Tx,
+    w: &mut crate::store::Changes,
+    checked: &[Checked],
+    dry_run: bool,
+) -> Result<Vec<(Outcome, Option<String>)>, crate::store::Error> {
+    // This work's own writes are not visible to its reads: nicknames it gives out are kept here.
+    let mut given: HashSet<String> = HashSet::new();
+    let mut decided = Vec::with_capacity(checked.len());
+    for row in checked {
+        let Checked::Candidate(Candidate { user, wanted }) = row else {
+            if let Checked::Refused(why) = row {
+                decided.push((Outcome::Refused(why.clone()), None));
+            }
+            continue;
         };
-        if let Some(first) = seen.get(email.as_str()) {
-            let why = format!("the same address as row {first} once normalized");
-            plans.push((Outcome::Refused(why), None));
-            continue;
-        }
-        seen.insert(email.as_str().to_owned(), row.pk.to_string());
-        let password = text(fields, "password");
-        if let Err(why) = django::importable(password) {
-            plans.push((Outcome::Refused(why), None));
-            continue;
-        }
-        let created_at = joined(fields).unwrap_or(cx.now);
-        if let Some(existing) = cx.store.user_by_email(email.as_str()).await? {
-            plans.push(if existing.created_at == created_at {
+        if let Some(owner) = tx.email_owner(&user.email)? {
+            let same = tx
+                .user(&owner)?
+                .is_some_and(|u| u.created_at == user.created_at);
+            decided.push(if same {
                 (Outcome::Already, None)
             } else {
                 let why = "an account with this address exists already".to_owned();
@@ -140,41 +189,33 @@ async fn plan(cx: &Context<'_>, rows: &[Row]) -> Result<Vec<(Outcome, Option<Str
             });
             continue;
         }
-        let wanted = wanted_nickname(fields, &email);
         let mut chosen = None;
         for attempt in 1..1000 {
-            let candidate = suffixed(&wanted, attempt);
+            let candidate = suffixed(wanted, attempt);
             let key = nickname_key(&candidate);
-            if !nicknames.contains(&key) && cx.store.nickname_owner(&key).await?.is_none() {
+            if !given.contains(&key) && tx.nickname_owner(&key)?.is_none() {
+                given.insert(key);
                 chosen = Some(candidate);
                 break;
             }
         }
         let Some(nickname) = chosen else {
-            plans.push((
-                Outcome::Refused(format!("no free nickname near {wanted:?}")),
-                None,
-            ));
+            let why = format!("no free nickname near {wanted:?}");
+            decided.push((Outcome::Refused(why), None));
             continue;
         };
-        nicknames.insert(nickname_key(&nickname));
-        let note = (nickname != wanted)
+        let note = (nickname != *wanted)
             .then(|| format!("nickname {wanted:?} was taken: imported as {nickname:?}"));
         let user = User {
-            id: crate::random::id(),
-            email: email.as_str().to_owned(),
             nickname,
-            password_hash: password.to_owned(),
-            is_active: fields
-                .get("is_active")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
-            disabled: false,
-            created_at,
+            ..user.clone()
         };
-        plans.push((Outcome::Import(user), note));
+        if !dry_run {
+            w.put_user(user.clone());
+        }
+        decided.push((Outcome::Import(user), note));
     }
-    Ok(plans)
+    Ok(decided)
 }
 
 pub(super) async fn django(
@@ -185,46 +226,33 @@ pub(super) async fn django(
     let data = std::fs::read(file).map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
     let (rows, other) = user_rows(&data)?;
     let started = std::time::Instant::now();
-    let plans = plan(cx, &rows).await?;
-    let users: Vec<User> = plans
-        .iter()
-        .filter_map(|(o, _)| match o {
-            Outcome::Import(user) => Some(user.clone()),
-            _ => None,
+    let checked = check(&rows, cx.now);
+    let request = Request::ImportDjango {
+        file: file.to_owned(),
+        dry_run,
+    };
+    let event = audit_event(cx, &request, None, None);
+    let shown = file.display().to_string();
+    let plans = cx
+        .app
+        .write(move |tx, w| {
+            let decided = decide(tx, w, &checked, dry_run)?;
+            let count = decided
+                .iter()
+                .filter(|(o, _)| matches!(o, Outcome::Import(_)))
+                .count();
+            if !dry_run && count > 0 {
+                let mut event = event.clone();
+                event.detail = Some(format!("{count} account(s) from {shown}"));
+                w.audit(event);
+            }
+            Ok(decided)
         })
-        .collect();
-    let count = users.len();
-    if !dry_run && count > 0 {
-        let request = Request::ImportDjango {
-            file: file.to_owned(),
-            dry_run,
-        };
-        let mut event = audit_event(cx, &request, None, None);
-        event.detail = Some(format!("{count} account(s) from {}", file.display()));
-        let written = cx
-            .app
-            .write(move |tx, w| {
-                for user in &users {
-                    if let Some(conflict) = rules::users::conflict(tx, user)? {
-                        return Ok(Err((user.email.clone(), conflict)));
-                    }
-                    w.put_user(user.clone());
-                }
-                w.audit(event.clone());
-                Ok(Ok(()))
-            })
-            .await?;
-        if let Err((email, conflict)) = written {
-            let what = match conflict {
-                Conflict::Email => "address",
-                Conflict::Nickname => "nickname",
-            };
-            return Err(Error::Failed(format!(
-                "an account took the {what} of {email} during the import; nothing was imported, \
-                 run it again"
-            )));
-        }
-    }
+        .await?;
+    let count = plans
+        .iter()
+        .filter(|(o, _)| matches!(o, Outcome::Import(_)))
+        .count();
     let mut out = Vec::new();
     let (mut already, mut refused) = (0, 0);
     for (row, (outcome, note)) in rows.iter().zip(&plans) {
