@@ -167,6 +167,21 @@ fn password_or_generated(given: Option<&Hidden>) -> Result<(Password, Option<Str
     Ok((password, Some(generated)))
 }
 
+/// The hash of the password given, or of a generated one (returned too, to be shown once).
+async fn hashed(
+    cx: &Context<'_>,
+    given: Option<&Hidden>,
+) -> Result<(String, Option<String>), Error> {
+    let (password, generated) = password_or_generated(given)?;
+    let hash = cx
+        .app
+        .hasher
+        .hash(password)
+        .await
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    Ok((hash, generated))
+}
+
 pub(super) async fn create(
     cx: &Context<'_>,
     email: &str,
@@ -178,13 +193,7 @@ pub(super) async fn create(
     let chosen = nickname
         .map(|n| Nickname::parse(n).map_err(|e| Error::Usage(format!("the nickname {e}"))))
         .transpose()?;
-    let (password, generated) = password_or_generated(password)?;
-    let hash = cx
-        .app
-        .hasher
-        .hash(password)
-        .await
-        .map_err(|e| Error::Failed(e.to_string()))?;
+    let (hash, generated) = hashed(cx, password).await?;
     let request = Request::UserCreate {
         email: email.as_str().to_owned(),
         nickname: None,
@@ -304,13 +313,7 @@ pub(super) async fn set_password(
     password: Option<&Hidden>,
 ) -> Result<Reply, Error> {
     let user = find(cx, name).await?;
-    let (password, generated) = password_or_generated(password)?;
-    let hash = cx
-        .app
-        .hasher
-        .hash(password)
-        .await
-        .map_err(|e| Error::Failed(e.to_string()))?;
+    let (hash, generated) = hashed(cx, password).await?;
     let request = Request::UserSetPassword {
         user: name.to_owned(),
         password: None,

@@ -19,6 +19,17 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Whether the request has more than one `Authorization` header: proxies and libraries
+/// disagree on which counts, so such a request is refused (SPEC §5).
+#[must_use]
+pub fn several_authorizations(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+}
+
 /// A token and whether it came from a cookie.
 #[derive(Clone, Copy, Debug)]
 pub struct Presented<'a> {

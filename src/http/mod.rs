@@ -26,7 +26,7 @@ mod respond;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, Method, StatusCode};
 use hyper::body::Incoming;
 use tracing::Instrument as _;
 
@@ -213,14 +213,7 @@ async fn dispatch(
         let origin = cors::allowed_origin(req.headers(), &app.config.server.cors_origins);
         return Ok(cors::preflight(origin, found.allow));
     }
-    if req
-        .headers()
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .nth(1)
-        .is_some()
-    {
-        // Proxies and libraries disagree on which of several headers counts; refuse them all.
+    if auth::several_authorizations(req.headers()) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "token_invalid",

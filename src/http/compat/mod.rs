@@ -145,14 +145,7 @@ async fn dispatch(app: &App, req: Request, index: usize, client: std::net::IpAdd
         let origin = cors::allowed_origin(req.headers(), &app.config.server.cors_origins);
         return Ok(cors::preflight(origin, allow));
     }
-    if req
-        .headers()
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .nth(1)
-        .is_some()
-    {
-        // SPEC §5: several Authorization headers are refused, whichever a library would read.
+    if super::auth::several_authorizations(req.headers()) {
         return Err(DrfError::token_not_valid(
             "Authorization header must contain two space-delimited values",
         ));
