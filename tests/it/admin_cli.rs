@@ -545,3 +545,56 @@ fn doctor_talks_to_the_relay_sends_a_test_mail_and_fails_on_a_closed_port() {
         "{connect}"
     );
 }
+
+#[test]
+fn every_reading_command_answers_the_same_on_a_stopped_server() {
+    let mut server = TestServer::start();
+    server.verified_user("a@example.com", "Anna");
+    server.login("a@example.com");
+    let commands: [&[&str]; 9] = [
+        &["user", "list", "--json"],
+        &["user", "show", "a@example.com", "--json"],
+        &["user", "sessions", "a@example.com", "--json"],
+        &["key", "list", "--json"],
+        &["mail", "list", "--json"],
+        &["audit", "list", "--json"],
+        &["audit", "verify"],
+        &["doctor", "--json"],
+        &[
+            "import",
+            "django",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/django/users.json"
+            ),
+            "--dry-run",
+            "--json",
+        ],
+    ];
+    let live: Vec<String> = commands.iter().map(|args| ok(&server.cli(args))).collect();
+    server.stop();
+    for (args, live) in commands.iter().zip(&live) {
+        let offline = ok(&server.cli(args));
+        // The same rows; only what names where it ran may differ (and the public URL, which a
+        // server listening on port 0 takes from the port it got).
+        let comparable = |text: &str| -> Vec<Value> {
+            json_lines(text)
+                .into_iter()
+                .filter(|row| row["check"] != "configuration" && row["check"] != "public url")
+                .collect()
+        };
+        if args[0] == "audit" && args[1] == "verify" {
+            assert!(offline.starts_with("ok: "), "{offline}");
+        } else {
+            assert_eq!(comparable(&offline), comparable(live), "{args:?}");
+            assert!(
+                !comparable(&offline).is_empty() || args[0] == "mail",
+                "{args:?} listed nothing"
+            );
+        }
+    }
+    // `backup` works on a stopped server too (`backup.rs` restores a copy and serves from it).
+    let copy = server.data_dir().parent().unwrap().join("copy.redb");
+    ok(&server.cli(&["backup", copy.to_str().unwrap()]));
+    assert!(copy.metadata().unwrap().len() > 0);
+}
