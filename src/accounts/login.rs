@@ -139,7 +139,8 @@ async fn upgrade(app: &App, user: &User, password: Password) {
 /// returns its first pair; `InvalidCredentials` if its password changed meanwhile or it was
 /// deactivated.
 pub async fn open_session(app: &App, user: &User, ip: &str) -> Result<TokenPair, Error> {
-    let now = app.now();
+    let now_ms = app.now_ms();
+    let now = now_ms / 1000;
     let sid = random::id();
     let session = Session {
         refresh: new_refresh(app, now, &user.id, &sid),
@@ -155,7 +156,7 @@ pub async fn open_session(app: &App, user: &User, ip: &str) -> Result<TokenPair,
     // this session must not outlive the change.
     let checked = user.password_hash.clone();
     if !app
-        .write(move |tx, w| rules::sessions::open(tx, w, &session, &checked))
+        .write(move |tx, w| rules::sessions::open(tx, w, (&session, &checked), now_ms))
         .await?
     {
         return Err(Error::InvalidCredentials);

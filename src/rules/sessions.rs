@@ -63,13 +63,13 @@ pub enum Rotation {
     Gone,
 }
 
-/// Saves a new session, if its account's password hash is still `checked` (the one the log-in
-/// verified) and the account may log in; `false` otherwise.
+/// Saves a new session at `now_ms`, if its account's password hash is still `checked` (the one
+/// the log-in verified) and the account may log in; `false` otherwise.
 pub fn open(
     tx: &mut dyn Tx,
     w: &mut Changes,
-    session: &Session,
-    checked: &str,
+    (session, checked): (&Session, &str),
+    now_ms: u64,
 ) -> Result<bool, Error> {
     let user = tx.user(&session.user_id)?;
     if user.is_none_or(|u| u.password_hash != checked || u.disabled) {
@@ -78,7 +78,7 @@ pub fn open(
     w.put_session(session.clone());
     w.audit(audit::event(
         "login",
-        session.created_at.saturating_mul(1000),
+        now_ms,
         Some(&session.user_id),
         Some(&session.id),
     ));

@@ -149,7 +149,7 @@ pub async fn open_session(store: &dyn Store, s: &Session) {
     }
     let s = s.clone();
     let opened = store
-        .write(move |tx, w| rules::sessions::open(tx, w, &s, HASH))
+        .write(move |tx, w| rules::sessions::open(tx, w, (&s, HASH), ms(T0)))
         .await
         .unwrap();
     assert!(opened);

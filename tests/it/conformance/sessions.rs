@@ -101,7 +101,7 @@ pub async fn a_session_is_refused_when_the_password_changed_after_it_was_checked
         let store = store.clone();
         async move {
             store
-                .write(move |tx, w| rules::sessions::open(tx, w, &s, checked))
+                .write(move |tx, w| rules::sessions::open(tx, w, (&s, checked), ms(T0)))
                 .await
                 .unwrap()
         }
