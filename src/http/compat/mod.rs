@@ -4,20 +4,22 @@
 //! Djoser 2.x or SimpleJWT 5.x does.
 //!
 //! - `drf`: DRF's error bodies and field messages, and the mapping from latchkey's errors
+//! - `users`: Djoser's `users/` endpoints
+//! - `jwt`: SimpleJWT's `jwt/` endpoints
 
 mod drf;
+mod jwt;
+mod users;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use hyper::body::Incoming;
-use serde_json::json;
 
-use self::drf::{DrfError, INVALID_PASSWORD, INVALID_TOKEN, INVALID_UID, MISMATCH, Reader};
+use self::drf::DrfError;
 use super::body::{self, Fields, Kind};
 use super::cors;
-use super::respond::{self, Response};
-use crate::accounts::{self, Authenticated, SignupInput, UidTokenError, UserView};
+use super::respond::Response;
+use crate::accounts::{self, Authenticated};
 use crate::app::App;
-use crate::input::{Email, Nickname, Password};
 use crate::limits::Limit;
 
 type Request = http::Request<Incoming>;
@@ -167,23 +169,26 @@ async fn dispatch(app: &App, req: Request, index: usize, client: std::net::IpAdd
             .map_err(|retry_after| DrfError::from(super::ApiError::rate_limited(retry_after)))?;
     }
     match (endpoint, method) {
-        (Endpoint::Create, _) => create(app, req).await,
-        (Endpoint::Activation, _) => activation(app, req).await,
-        (Endpoint::ResendActivation, _) => resend_activation(app, req).await,
-        (Endpoint::Me, Method::GET | Method::HEAD) => me(app, req.headers()).await,
-        (Endpoint::Me, Method::DELETE) => delete_me(app, req).await,
-        (Endpoint::Me, m) => update_me(app, req, m == Method::PATCH).await,
-        (Endpoint::SetPassword, _) => set_password(app, req).await,
-        (Endpoint::ResetPassword, _) => reset_password(app, req).await,
-        (Endpoint::ResetPasswordConfirm, _) => reset_password_confirm(app, req).await,
-        (Endpoint::JwtCreate, _) => jwt_create(app, req, client).await,
-        (Endpoint::JwtRefresh, _) => jwt_refresh(app, req).await,
-        (Endpoint::JwtVerify, _) => jwt_verify(app, req).await,
+        (Endpoint::Create, _) => users::create(app, req).await,
+        (Endpoint::Activation, _) => users::activation(app, req).await,
+        (Endpoint::ResendActivation, _) => users::resend_activation(app, req).await,
+        (Endpoint::Me, Method::GET | Method::HEAD) => users::me(app, req.headers()).await,
+        (Endpoint::Me, Method::DELETE) => users::delete_me(app, req).await,
+        (Endpoint::Me, m) => users::update_me(app, req, m == Method::PATCH).await,
+        (Endpoint::SetPassword, _) => users::set_password(app, req).await,
+        (Endpoint::ResetPassword, _) => users::reset_password(app, req).await,
+        (Endpoint::ResetPasswordConfirm, _) => users::reset_password_confirm(app, req).await,
+        (Endpoint::JwtCreate, _) => jwt::create(app, req, client).await,
+        (Endpoint::JwtRefresh, _) => jwt::refresh(app, req).await,
+        (Endpoint::JwtVerify, _) => jwt::verify(app, req).await,
     }
 }
 
 /// The body as DRF's parsers take it: JSON, or a form, or nothing.
-async fn fields(app: &App, req: Request) -> std::result::Result<(HeaderMap, Fields), DrfError> {
+pub(super) async fn fields(
+    app: &App,
+    req: Request,
+) -> std::result::Result<(HeaderMap, Fields), DrfError> {
     let (parts, incoming) = req.into_parts();
     let server = &app.config.server;
     let bytes = body::read(
@@ -202,7 +207,7 @@ async fn fields(app: &App, req: Request) -> std::result::Result<(HeaderMap, Fiel
 
 /// The access token of `Authorization: Bearer <token>` or `JWT <token>` (SimpleJWT's
 /// `AUTH_HEADER_TYPES`), checked as every native route checks it.
-fn who(app: &App, headers: &HeaderMap) -> std::result::Result<Authenticated, DrfError> {
+pub(super) fn who(app: &App, headers: &HeaderMap) -> std::result::Result<Authenticated, DrfError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -217,275 +222,4 @@ fn who(app: &App, headers: &HeaderMap) -> std::result::Result<Authenticated, Drf
         accounts::Error::Token(problem) => DrfError::bad_access_token(drf::token_message(problem)),
         other => other.into(),
     })
-}
-
-/// Djoser's user representation: `{id, email, nickname}`.
-fn user(status: StatusCode, user: &UserView) -> Response {
-    respond::json(
-        status,
-        &json!({ "id": user.id, "email": user.email, "nickname": user.nickname }),
-    )
-}
-
-/// A new password field: `re_field`, when sent, must repeat it.
-fn new_password(r: &mut Reader, f: &Fields, field: &str, re_field: &str) -> Option<Password> {
-    let given = r.string(f, field)?;
-    let Ok(password) = Password::parse(given) else {
-        return r.add(field, "This password must be 8 to 1024 characters long.");
-    };
-    match r.optional(f, re_field) {
-        Some(again) if again != given => r.add("non_field_errors", MISMATCH),
-        _ => Some(password),
-    }
-}
-
-fn no_content() -> Response {
-    respond::empty(StatusCode::NO_CONTENT)
-}
-
-/// `POST users/`
-async fn create(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let email = r.parsed(&f, "email", Email::parse, "Enter a valid email address.");
-    let password = new_password(&mut r, &f, "password", "re_password");
-    let nickname = match r.optional(&f, "nickname").filter(|n| !n.is_empty()) {
-        Some(given) => match Nickname::parse(given) {
-            Ok(n) => Some(Some(n)),
-            Err(e) => r.add("nickname", &format!("This nickname {e}.")),
-        },
-        None => Some(None),
-    };
-    r.finish()?;
-    let (Some(email), Some(password), Some(chosen)) = (email, password, nickname) else {
-        return Err(DrfError::field("non_field_errors", drf::REQUIRED));
-    };
-    let made_up = chosen.is_none();
-    let mut nickname = match chosen {
-        Some(n) => n,
-        None => accounts::nickname_for(app, &email).await?,
-    };
-    // A made-up nickname can be taken between the look and the sign-up: look again once.
-    for attempt in 0..2 {
-        let input = SignupInput {
-            email: Email::parse(email.as_str())
-                .map_err(|_| DrfError::field("email", "Enter a valid email address."))?,
-            password: password.clone(),
-            nickname: nickname.clone(),
-        };
-        match accounts::signup(app, input).await {
-            Ok(view) => return Ok(user(StatusCode::CREATED, &view)),
-            Err(accounts::Error::NicknameTaken) if made_up && attempt == 0 => {
-                nickname = accounts::nickname_for(app, &email).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(accounts::Error::NicknameTaken.into())
-}
-
-/// The `uid` and `token` fields, both required.
-fn uid_and_token<'a>(r: &mut Reader, f: &'a Fields) -> (Option<&'a str>, Option<&'a str>) {
-    (r.string(f, "uid"), r.string(f, "token"))
-}
-
-fn uid_token_error(e: UidTokenError) -> DrfError {
-    match e {
-        UidTokenError::Uid => DrfError::field("uid", INVALID_UID),
-        UidTokenError::Token => DrfError::field("token", INVALID_TOKEN),
-        UidTokenError::Stale => {
-            DrfError::detail(StatusCode::FORBIDDEN, "Stale token for given user.")
-        }
-        UidTokenError::Other(e) => e.into(),
-    }
-}
-
-/// `POST users/activation/`
-async fn activation(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let (uid, token) = uid_and_token(&mut r, &f);
-    r.finish()?;
-    let (Some(uid), Some(token)) = (uid, token) else {
-        return Err(DrfError::field("non_field_errors", drf::REQUIRED));
-    };
-    accounts::activate(app, uid, token)
-        .await
-        .map_err(uid_token_error)?;
-    Ok(no_content())
-}
-
-/// The `email` field as Djoser's `SendEmailResetSerializer` reads it.
-fn email_field(r: &mut Reader, f: &Fields) -> Option<Email> {
-    r.parsed(f, "email", Email::parse, "Enter a valid email address.")
-}
-
-/// `POST users/resend_activation/`: `204` for every address.
-async fn resend_activation(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let email = email_field(&mut r, &f);
-    r.finish()?;
-    if let Some(email) = email {
-        accounts::resend_activation(app, &email).await?;
-    }
-    Ok(no_content())
-}
-
-/// `GET users/me/`
-async fn me(app: &App, headers: &HeaderMap) -> Result {
-    let who = who(app, headers)?;
-    Ok(user(StatusCode::OK, &accounts::me(app, &who).await?))
-}
-
-/// `PUT` / `PATCH users/me/`: the nickname (the address is read-only here, as in Djoser).
-async fn update_me(app: &App, req: Request, partial: bool) -> Result {
-    let who = who(app, req.headers())?;
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let nickname = if partial {
-        r.optional(&f, "nickname")
-    } else {
-        r.string(&f, "nickname")
-    };
-    let parsed = match nickname.map(Nickname::parse) {
-        Some(Ok(n)) => Some(n),
-        Some(Err(e)) => r.add("nickname", &format!("This nickname {e}.")),
-        None => None,
-    };
-    r.finish()?;
-    let view = match parsed {
-        Some(nickname) => accounts::update_nickname(app, &who, nickname).await?,
-        None => accounts::me(app, &who).await?,
-    };
-    Ok(user(StatusCode::OK, &view))
-}
-
-/// The `current_password` field; a value that could never have been set is simply wrong.
-fn current_password(r: &mut Reader, f: &Fields) -> Option<Password> {
-    let given = r.string(f, "current_password")?;
-    Password::parse(given)
-        .ok()
-        .or_else(|| r.add("current_password", INVALID_PASSWORD))
-}
-
-/// A wrong current password is a field error in Djoser, not a `401`.
-fn wrong_current(e: accounts::Error) -> DrfError {
-    match e {
-        accounts::Error::InvalidCredentials => {
-            DrfError::field("current_password", INVALID_PASSWORD)
-        }
-        other => other.into(),
-    }
-}
-
-/// `DELETE users/me/`
-async fn delete_me(app: &App, req: Request) -> Result {
-    let who = who(app, req.headers())?;
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let current = current_password(&mut r, &f);
-    r.finish()?;
-    let Some(current) = current else {
-        return Err(DrfError::field("current_password", INVALID_PASSWORD));
-    };
-    accounts::delete_account(app, &who, current)
-        .await
-        .map_err(wrong_current)?;
-    Ok(no_content())
-}
-
-/// `POST users/set_password/`
-async fn set_password(app: &App, req: Request) -> Result {
-    let who = who(app, req.headers())?;
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let new = new_password(&mut r, &f, "new_password", "re_new_password");
-    let current = current_password(&mut r, &f);
-    r.finish()?;
-    let (Some(new), Some(current)) = (new, current) else {
-        return Err(DrfError::field("non_field_errors", drf::REQUIRED));
-    };
-    accounts::change_password(app, &who, current, new)
-        .await
-        .map_err(wrong_current)?;
-    Ok(no_content())
-}
-
-/// `POST users/reset_password/`: `204` for every address.
-async fn reset_password(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let email = email_field(&mut r, &f);
-    r.finish()?;
-    if let Some(email) = email {
-        accounts::request_reset(app, email).await?;
-    }
-    Ok(no_content())
-}
-
-/// `POST users/reset_password_confirm/`
-async fn reset_password_confirm(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let (uid, token) = uid_and_token(&mut r, &f);
-    let new = new_password(&mut r, &f, "new_password", "re_new_password");
-    r.finish()?;
-    let (Some(uid), Some(token), Some(new)) = (uid, token, new) else {
-        return Err(DrfError::field("non_field_errors", drf::REQUIRED));
-    };
-    accounts::reset_by_uid(app, uid, token, new)
-        .await
-        .map_err(uid_token_error)?;
-    Ok(no_content())
-}
-
-/// `POST jwt/create/`
-async fn jwt_create(app: &App, req: Request, client: std::net::IpAddr) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let email = r.string(&f, "email");
-    let password = r.string(&f, "password");
-    r.finish()?;
-    let failed = || {
-        DrfError::detail(
-            StatusCode::UNAUTHORIZED,
-            "No active account found with the given credentials",
-        )
-    };
-    let (Some(email), Some(password)) = (email, password) else {
-        return Err(failed());
-    };
-    // An address or password that could never have been set is just a failed log-in.
-    let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
-        return Err(failed());
-    };
-    let (tokens, _) = accounts::login(app, email, password, client).await?;
-    Ok(respond::json(
-        StatusCode::OK,
-        &json!({ "refresh": tokens.refresh_token, "access": tokens.access_token }),
-    ))
-}
-
-/// `POST jwt/refresh/`: rotated, as SimpleJWT with `ROTATE_REFRESH_TOKENS`.
-async fn jwt_refresh(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let token = r.string(&f, "refresh");
-    r.finish()?;
-    let (tokens, _) = accounts::refresh(app, token).await?;
-    Ok(respond::json(
-        StatusCode::OK,
-        &json!({ "access": tokens.access_token, "refresh": tokens.refresh_token }),
-    ))
-}
-
-/// `POST jwt/verify/`: `200 {}` for a live token of either type.
-async fn jwt_verify(app: &App, req: Request) -> Result {
-    let (_, f) = fields(app, req).await?;
-    let mut r = Reader::default();
-    let token = r.string(&f, "token");
-    r.finish()?;
-    accounts::verify_token(app, token).await?;
-    Ok(respond::json(StatusCode::OK, &json!({})))
 }
